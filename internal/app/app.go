@@ -1,0 +1,171 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ssogate/ssogate/internal/accounts"
+	"github.com/ssogate/ssogate/internal/api"
+	"github.com/ssogate/ssogate/internal/config"
+	"github.com/ssogate/ssogate/internal/dnsverify"
+	"github.com/ssogate/ssogate/internal/domains"
+	"github.com/ssogate/ssogate/internal/sso"
+	"github.com/ssogate/ssogate/internal/store"
+	"github.com/ssogate/ssogate/internal/tokens"
+)
+
+// App is a wired ssogate instance.
+type App struct {
+	Config    config.Config
+	DB        *store.DB
+	Log       *slog.Logger
+	Tokens    *tokens.Service
+	Accounts  *accounts.Service
+	SSO       *sso.Service
+	Worker    *sso.Worker
+	API       *api.Router
+	Bootstrap *BootstrapResult // set when this start bootstrapped the database
+	handler   http.Handler
+}
+
+// Options are the parts tests replace.
+type Options struct {
+	Log     *slog.Logger     // nil: from the config's level and format, to stderr
+	Now     func() time.Time // nil: time.Now
+	Checker sso.Checker      // nil: a dnsverify.Verifier from the config
+}
+
+// New opens and migrates the database, bootstraps it on first start and
+// builds the services and handler tree. It starts nothing.
+func New(ctx context.Context, cfg config.Config, opts Options, logOut io.Writer) (*App, error) {
+	log := opts.Log
+	if log == nil {
+		log = NewLogger(cfg, logOut)
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: db, Log: log}
+	if err := a.wire(opts); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.Bootstrap, err = Bootstrap(ctx, db, a.Tokens, cfg); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	return a, nil
+}
+
+func (a *App) wire(opts Options) error {
+	checker := opts.Checker
+	if checker == nil {
+		v, err := dnsverify.New(dnsverify.Config{Nameservers: a.Config.DNSNameservers, Resolvers: a.Config.DNSResolvers})
+		if err != nil {
+			return fmt.Errorf("DNS verifier: %w", err)
+		}
+		checker = v
+	}
+	policy := domains.DefaultPolicy()
+	policy.ExtraDenied, policy.DeniedTLDs = a.Config.DeniedDomains, a.Config.DeniedTLDs
+	a.Tokens = tokens.NewService(a.DB, a.Log, opts.Now)
+	a.Accounts = accounts.NewService(a.DB)
+	a.SSO = sso.NewService(a.DB, checker, sso.Config{Policy: policy, Now: opts.Now,
+		Settings: sso.Settings{PendingTTL: a.Config.VerificationDeadline, ManualCooldown: 5 * time.Second}}, a.Log)
+	a.Worker = sso.NewWorker(a.SSO, a.Config.VerifyConcurrency)
+	a.Worker.Interval = a.Config.VerifyInterval
+
+	a.API = api.NewRouter(a.Tokens, a.Log, a.Config.TrustedProxies)
+	a.Accounts.Mount(a.API)
+	a.Tokens.Mount(a.API)
+	a.SSO.Mount(a.API)
+
+	mux := http.NewServeMux()
+	mux.Handle(api.Prefix+"/", a.API)
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /{$}", home)
+	a.handler = mux
+	return nil
+}
+
+// Handler is the whole HTTP handler tree.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := a.DB.PingContext(ctx); err != nil {
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+func home(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = io.WriteString(w, "ssogate is running.\nAPI: "+api.Prefix+"/ (Cloudflare v4 compatible)\n")
+}
+
+// Run serves until ctx ends, then shuts down gracefully: the listener stops
+// accepting, requests in flight get up to 15 seconds, the worker stops.
+func Run(ctx context.Context, cfg config.Config, out io.Writer, logOut io.Writer) error {
+	a, err := New(ctx, cfg, Options{}, logOut)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	PrintStart(out, a, "http://"+ln.Addr().String())
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); a.Worker.Run(workerCtx) }()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		a.Log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	stopWorker()
+	<-workerDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// NewLogger builds the slog logger the configuration asks for.
+func NewLogger(cfg config.Config, out io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(out, opts))
+	}
+	return slog.New(slog.NewTextHandler(out, opts))
+}

@@ -1,0 +1,8 @@
+// Package cli implements the ssogate command line: `serve`, `migrate` and
+// `admin` work on the data directory or database directly (setup,
+// automation, recovery); `sso` and `token` are API clients built on the
+// official Cloudflare Go SDK, so they drive ssogate and the real
+// api.cloudflare.com alike, reading the environment variables the
+// integration guide exports (CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID,
+// CLOUDFLARE_SSO_CONNECTOR_ID).
+package cli

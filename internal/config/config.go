@@ -1,0 +1,215 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration.
+type Config struct {
+	Listen      string
+	DataDir     string
+	DatabaseURL string
+
+	// DNSNameservers, when set, receive every verification query directly
+	// (split-horizon networks, tests); otherwise the zone's authoritative
+	// servers are found through DNSResolvers (default /etc/resolv.conf).
+	DNSNameservers       []string
+	DNSResolvers         []string
+	VerificationDeadline time.Duration
+	VerifyConcurrency    int
+	VerifyInterval       time.Duration
+
+	DeniedDomains  []string
+	DeniedTLDs     []string
+	TrustedProxies []netip.Prefix
+
+	LogLevel  string
+	LogFormat string
+
+	// Bootstrap settings are read from the environment only: they are
+	// secrets or one-time values that do not belong in a process list.
+	BootstrapEmail       string
+	BootstrapPassword    string
+	BootstrapToken       string
+	BootstrapAccountName string
+}
+
+// Default returns the defaults: everything local, nothing else needed.
+func Default() Config {
+	return Config{
+		Listen:               "127.0.0.1:8080",
+		DataDir:              "./ssogate-data",
+		VerificationDeadline: 48 * time.Hour,
+		VerifyConcurrency:    32,
+		VerifyInterval:       5 * time.Second,
+		LogLevel:             "info",
+		LogFormat:            "text",
+		BootstrapEmail:       "admin@ssogate.localhost",
+		BootstrapAccountName: "Default account",
+	}
+}
+
+// option maps one setting onto its flag and environment variable.
+type option struct {
+	flag, env, usage string
+	get              func(*Config) string
+	set              func(*Config, string) error
+}
+
+func options() []option {
+	return []option{
+		str("listen", "address to listen on (host:port)", func(c *Config) *string { return &c.Listen }),
+		str("data-dir", "directory of the embedded SQLite database", func(c *Config) *string { return &c.DataDir }),
+		str("database-url", "postgres:// URL; selects PostgreSQL instead of SQLite", func(c *Config) *string { return &c.DatabaseURL }),
+		list("dns-nameservers", "host:port,... to send every verification query to (skips authoritative discovery)", func(c *Config) *[]string { return &c.DNSNameservers }),
+		list("dns-resolvers", "recursive resolvers host:port,... used to find authoritative servers (default: /etc/resolv.conf)", func(c *Config) *[]string { return &c.DNSResolvers }),
+		dur("verification-deadline", "how long a domain claim may stay unverified", func(c *Config) *time.Duration { return &c.VerificationDeadline }),
+		num("verify-concurrency", "DNS checks run at once by the background worker", func(c *Config) *int { return &c.VerifyConcurrency }),
+		dur("verify-interval", "how often the worker looks for due checks", func(c *Config) *time.Duration { return &c.VerifyInterval }),
+		list("denied-domains", "extra email domains that may not be claimed", func(c *Config) *[]string { return &c.DeniedDomains }),
+		list("denied-tlds", "top-level domains that may not be claimed (e.g. edu)", func(c *Config) *[]string { return &c.DeniedTLDs }),
+		prefixes("trusted-proxies", "CIDRs of proxies whose X-Forwarded-For is believed", func(c *Config) *[]netip.Prefix { return &c.TrustedProxies }),
+		str("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+		str("log-format", "text or json", func(c *Config) *string { return &c.LogFormat }),
+	}
+}
+
+// envOnly are the bootstrap settings, read from the environment only.
+var envOnly = map[string]func(*Config) *string{
+	"SSOGATE_BOOTSTRAP_EMAIL":        func(c *Config) *string { return &c.BootstrapEmail },
+	"SSOGATE_BOOTSTRAP_PASSWORD":     func(c *Config) *string { return &c.BootstrapPassword },
+	"SSOGATE_BOOTSTRAP_TOKEN":        func(c *Config) *string { return &c.BootstrapToken },
+	"SSOGATE_BOOTSTRAP_ACCOUNT_NAME": func(c *Config) *string { return &c.BootstrapAccountName },
+}
+
+func envName(flagName string) string {
+	return "SSOGATE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Register adds the server flags to fs, writing into cfg.
+func Register(fs *flag.FlagSet, cfg *Config) {
+	for _, o := range options() {
+		o := o
+		fs.Func(o.flag, o.usage+" (env "+o.env+", default "+strconv.Quote(o.get(cfg))+")", func(v string) error {
+			return o.set(cfg, v)
+		})
+	}
+}
+
+// Load builds the configuration from defaults, then the environment, then
+// flags (flags win). Every problem is reported together.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	var errs []error
+	for _, o := range options() {
+		if v := getenv(o.env); v != "" {
+			if err := o.set(&cfg, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", o.env, err))
+			}
+		}
+	}
+	for env, field := range envOnly {
+		if v := getenv(env); v != "" {
+			*field(&cfg) = v
+		}
+	}
+	Register(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if err := errors.Join(append(errs, cfg.Validate())...); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// Validate checks the whole configuration and reports every problem.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen: %q is not host:port", c.Listen)
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		bad("data-dir: empty; give a directory or a database-url")
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			bad("database-url: must be a postgres:// or postgresql:// URL")
+		}
+	}
+	for _, ns := range append(append([]string{}, c.DNSNameservers...), c.DNSResolvers...) {
+		if _, _, err := net.SplitHostPort(ns); err != nil {
+			bad("dns nameserver %q: not host:port (for example 127.0.0.1:53)", ns)
+		}
+	}
+	if c.VerificationDeadline < time.Minute {
+		bad("verification-deadline: %s is shorter than a minute", c.VerificationDeadline)
+	}
+	if c.VerifyConcurrency < 1 || c.VerifyConcurrency > 1024 {
+		bad("verify-concurrency: %d is outside 1..1024", c.VerifyConcurrency)
+	}
+	if c.VerifyInterval < 100*time.Millisecond {
+		bad("verify-interval: %s is shorter than 100ms", c.VerifyInterval)
+	}
+	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
+		bad("log-level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if !oneOf(c.LogFormat, "text", "json") {
+		bad("log-format: %q is not text or json", c.LogFormat)
+	}
+	if c.BootstrapToken != "" && !wellFormedToken(c.BootstrapToken) {
+		bad("SSOGATE_BOOTSTRAP_TOKEN: must be 40 characters of A-Z a-z 0-9 _ - (generate one with: head -c 30 /dev/urandom | base64 | tr '+/' '-_')")
+	}
+	return errors.Join(errs...)
+}
+
+func wellFormedToken(v string) bool {
+	if len(v) != 40 {
+		return false
+	}
+	return strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == ""
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// String prints the configuration with secrets redacted.
+func (c Config) String() string {
+	var lines []string
+	for _, o := range options() {
+		v := o.get(&c)
+		if o.flag == "database-url" && v != "" {
+			if u, err := url.Parse(v); err == nil {
+				v = u.Redacted()
+			}
+		}
+		lines = append(lines, fmt.Sprintf("%-22s %s", o.flag, v))
+	}
+	sort.Strings(lines)
+	secret := func(s string) string {
+		if s == "" {
+			return "(unset)"
+		}
+		return "(set, redacted)"
+	}
+	lines = append(lines, fmt.Sprintf("%-22s %s", "bootstrap-email", c.BootstrapEmail),
+		fmt.Sprintf("%-22s %s", "bootstrap-password", secret(c.BootstrapPassword)),
+		fmt.Sprintf("%-22s %s", "bootstrap-token", secret(c.BootstrapToken)))
+	return strings.Join(lines, "\n") + "\n"
+}

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver (pure Go)
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Sentinel errors returned by every domain store.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// DB is the shared database handle.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+	// Where is a redacted description of the database for logs and status output.
+	Where string
+}
+
+// Querier is what both *sql.DB and *sql.Tx offer; store functions take it so
+// the caller decides whether they run inside a transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Open opens the database selected by databaseURL (postgres:// or
+// postgresql://) or, when it is empty, the SQLite file ssogate.db inside
+// dataDir, creating the directory.
+func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	if databaseURL != "" {
+		return openPostgres(ctx, databaseURL)
+	}
+	return openSQLite(ctx, dataDir)
+}
+
+func openSQLite(ctx context.Context, dataDir string) (*DB, error) {
+	if dataDir == "" {
+		return nil, errors.New("no data directory given for the SQLite database")
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dataDir, "ssogate.db")
+	// WAL lets readers run beside the single writer; busy_timeout makes a
+	// writer wait for the lock instead of failing at once; foreign keys are
+	// off by default in SQLite.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	sqldb.SetMaxOpenConns(8)
+	sqldb.SetMaxIdleConns(8)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{DB: sqldb, Dialect: SQLite, Where: "sqlite " + path}
+	if err := db.PingContext(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return nil, fmt.Errorf("database URL must start with postgres:// or postgresql://")
+	}
+	sqldb, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s: %w", Redact(databaseURL), err)
+	}
+	sqldb.SetMaxOpenConns(20)
+	sqldb.SetMaxIdleConns(10)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{DB: sqldb, Dialect: Postgres, Where: "postgres " + Redact(databaseURL)}
+	if err := db.PingContext(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("connect to postgres %s: %w", Redact(databaseURL), err)
+	}
+	return db, nil
+}
+
+// Redact hides the password of a database URL so it can be printed.
+func Redact(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+// Tx runs fn in a transaction, committing when it returns nil. SQLite
+// transactions begin IMMEDIATE (see the DSN) so two writers never deadlock on
+// a lock upgrade; busy_timeout makes the second one wait.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return Translate(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// Translate maps driver errors onto the sentinel errors: unique and
+// foreign-key violations become ErrConflict (wrapping the original so the
+// constraint name stays in logs), sql.ErrNoRows becomes ErrNotFound.
+func Translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if IsUniqueViolation(err) {
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	return err
+}
+
+// IsUniqueViolation reports a UNIQUE/PRIMARY KEY violation on either engine.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var coded interface{ SQLState() string }
+	if errors.As(err, &coded) {
+		return coded.SQLState() == "23505"
+	}
+	// modernc's error type carries the extended code; its text is stable.
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") ||
+		strings.Contains(msg, "PRIMARY KEY constraint failed")
+}
+
+// UniqueViolationOn reports whether err is a unique violation of the named
+// column or index, so callers can tell which invariant was hit.
+func UniqueViolationOn(err error, column string) bool {
+	return IsUniqueViolation(err) && strings.Contains(err.Error(), column)
+}
+
+// Affected turns the result of an UPDATE or DELETE that names one row into
+// ErrNotFound when no row matched.
+func Affected(res sql.Result, err error) error {
+	if err != nil {
+		return Translate(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

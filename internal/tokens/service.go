@@ -1,0 +1,252 @@
+package tokens
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/ssogate/ssogate/internal/api"
+	"github.com/ssogate/ssogate/internal/audit"
+	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/store"
+)
+
+// touchEvery bounds how often last_used_on is written for a busy token: a
+// write per request would serialise every API call on SQLite's one writer.
+const touchEvery = time.Minute
+
+// Service is the token domain's entry point.
+type Service struct {
+	db        *store.DB
+	log       *slog.Logger
+	now       func() time.Time
+	lastTouch sync.Map // token id → time.Time of the last last_used_on write
+}
+
+// NewService returns a Service; now may be nil (time.Now).
+func NewService(db *store.DB, log *slog.Logger, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	now = store.Clock(now)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, log: log, now: now}
+}
+
+// Authenticate implements api.Authenticator.
+func (s *Service) Authenticate(ctx context.Context, secret string, ip netip.Addr) (*api.Principal, error) {
+	t, err := findByHash(ctx, s.db, ids.HashToken(secret))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, api.InvalidToken("")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.usable(ctx, t, ip); err != nil {
+		return nil, err
+	}
+	s.touch(ctx, t.ID)
+	return &api.Principal{TokenID: t.ID, TokenName: t.Name, AccountID: t.AccountID,
+		Grants: grants{accountID: t.AccountID, policies: t.Policies}}, nil
+}
+
+// usable checks status, validity window and client IP. The holder proved
+// they have the secret, so the refusal may say why; it is also audited.
+func (s *Service) usable(ctx context.Context, t Token, ip netip.Addr) error {
+	now := s.now()
+	var refusal error
+	switch {
+	case t.Status == "disabled":
+		refusal = api.InvalidToken("the token is disabled; re-enable it with PUT /accounts/{account_id}/tokens/{token_id} {\"status\":\"active\"}")
+	case t.EffectiveStatus(now) == "expired":
+		refusal = api.InvalidToken(fmt.Sprintf("the token expired on %s", t.ExpiresOn.Format(time.RFC3339)))
+	case t.NotBefore != nil && now.Before(*t.NotBefore):
+		refusal = api.InvalidToken(fmt.Sprintf("the token is not valid before %s", t.NotBefore.Format(time.RFC3339)))
+	case !IPAllowed(t.Condition, ip):
+		refusal = api.Errorf(http.StatusForbidden, api.CodeIPRestricted, "Cannot use the access token from location: %s", ip)
+	default:
+		return nil
+	}
+	ev := audit.Event{AccountID: t.AccountID, Action: "token_auth", Result: false, ResourceID: t.ID,
+		ResourceType: "api_token", Actor: audit.Actor{ID: t.ID, Email: t.Name, IP: ip.String(), Type: "token", Interface: "API"},
+		Metadata: map[string]any{"reason": refusal.Error()}}
+	if err := audit.Record(ctx, s.db, ev); err != nil {
+		s.log.Error("audit token refusal", "error", err)
+	}
+	return refusal
+}
+
+func (s *Service) touch(ctx context.Context, id string) {
+	now := s.now()
+	if last, ok := s.lastTouch.Load(id); ok && now.Sub(last.(time.Time)) < touchEvery {
+		return
+	}
+	s.lastTouch.Store(id, now)
+	if err := touch(ctx, s.db, id, now); err != nil {
+		s.log.Warn("record token use", "token_id", id, "error", err)
+	}
+}
+
+// Create makes a token for accountID from in, with a generated value.
+// caller must itself hold every permission the new token is allowed (no
+// escalation). The view returned carries the value, once.
+func (s *Service) Create(ctx context.Context, accountID string, in Input, caller api.Grants) (View, error) {
+	var v View
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		v, err = s.create(ctx, tx, accountID, in, caller, "")
+		return err
+	})
+	return v, err
+}
+
+// CreateTx creates a token inside the caller's transaction, with no
+// escalation check and an optional chosen value: for bootstrap and the admin
+// commands that work on the database directly.
+func (s *Service) CreateTx(ctx context.Context, q store.Querier, accountID string, in Input, value string) (View, error) {
+	return s.create(ctx, q, accountID, in, nil, value)
+}
+
+func (s *Service) create(ctx context.Context, q store.Querier, accountID string, in Input, caller api.Grants, value string) (View, error) {
+	now := s.now().UTC()
+	t := Token{ID: ids.NewHex32(), AccountID: accountID, Status: "active", IssuedOn: now, ModifiedOn: now}
+	if err := apply(&t, in, true, now); err != nil {
+		return View{}, err
+	}
+	if err := checkEscalation(t, caller); err != nil {
+		return View{}, err
+	}
+	if value == "" {
+		value = ids.NewTokenValue()
+	} else if !ids.WellFormedToken(value) {
+		return View{}, api.Invalid("/value", "a token value must be 40 to 80 characters of A-Z a-z 0-9 _ -")
+	}
+	if err := insert(ctx, q, t, ids.HashToken(value)); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return View{}, api.Invalid("/value", "that token value is already in use; choose another")
+		}
+		return View{}, err
+	}
+	v := t.View(now)
+	if err := audit.Record(ctx, q, audit.Event{AccountID: accountID, Action: "token_create", Result: true,
+		ResourceID: t.ID, ResourceType: "api_token", NewValue: v}); err != nil {
+		return View{}, err
+	}
+	v.Value = value
+	return v, nil
+}
+
+// checkEscalation refuses a token that would allow what its creator may not.
+func checkEscalation(t Token, caller api.Grants) error {
+	if caller == nil {
+		return nil
+	}
+	for _, p := range t.Policies {
+		if p.Effect != "allow" {
+			continue
+		}
+		for _, g := range p.PermissionGroups {
+			if !caller.Allows(g.Name, t.AccountID) {
+				return api.Forbidden(fmt.Sprintf("a token cannot grant %q, which the token making the request does not hold", g.Name))
+			}
+		}
+	}
+	return nil
+}
+
+// Get returns one token of the account.
+func (s *Service) Get(ctx context.Context, accountID, id string) (View, error) {
+	t, err := get(ctx, s.db, accountID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return View{}, api.NotFound("API token %s was not found in this account", id)
+	}
+	return t.View(s.now()), err
+}
+
+// List returns a page of the account's tokens and the total.
+func (s *Service) List(ctx context.Context, accountID string, desc bool, page api.Page) ([]View, int, error) {
+	ts, total, err := list(ctx, s.db, accountID, desc, page.Offset(), page.PerPage)
+	views := make([]View, len(ts))
+	for i, t := range ts {
+		views[i] = t.View(s.now())
+	}
+	return views, total, err
+}
+
+// Update merges in into the token.
+func (s *Service) Update(ctx context.Context, accountID, id string, in Input, caller api.Grants) (View, error) {
+	var out View
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		t, err := get(ctx, tx, accountID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return api.NotFound("API token %s was not found in this account", id)
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		old := t.View(now)
+		if err := apply(&t, in, false, now); err != nil {
+			return err
+		}
+		if err := checkEscalation(t, caller); err != nil {
+			return err
+		}
+		t.ModifiedOn = now
+		if err := update(ctx, tx, t); err != nil {
+			return err
+		}
+		out = t.View(now)
+		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "token_update", Result: true,
+			ResourceID: id, ResourceType: "api_token", OldValue: old, NewValue: out})
+	})
+	return out, err
+}
+
+// Roll replaces the token's secret and returns the new value; the old one
+// stops working at once.
+func (s *Service) Roll(ctx context.Context, accountID, id string) (string, error) {
+	value := ids.NewTokenValue()
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		err := setSecret(ctx, tx, accountID, id, ids.HashToken(value), s.now())
+		if errors.Is(err, store.ErrNotFound) {
+			return api.NotFound("API token %s was not found in this account", id)
+		}
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "token_roll", Result: true,
+			ResourceID: id, ResourceType: "api_token"})
+	})
+	return value, err
+}
+
+// Delete removes the token.
+func (s *Service) Delete(ctx context.Context, accountID, id string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		err := remove(ctx, tx, accountID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return api.NotFound("API token %s was not found in this account", id)
+		}
+		if err != nil {
+			return err
+		}
+		s.lastTouch.Delete(id)
+		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "token_delete", Result: true,
+			ResourceID: id, ResourceType: "api_token"})
+	})
+}
+
+// Verify returns the caller's own token for the verify endpoints.
+func (s *Service) Verify(ctx context.Context, p *api.Principal) (View, error) {
+	t, err := get(ctx, s.db, p.AccountID, p.TokenID)
+	return t.View(s.now()), err
+}
