@@ -82,7 +82,7 @@ func (a *App) wire(opts Options) error {
 	a.Tokens = tokens.NewService(a.DB, a.Log, opts.Now)
 	a.Accounts = accounts.NewService(a.DB)
 	a.SSO = sso.NewService(a.DB, checker, sso.Config{Policy: policy, Now: opts.Now,
-		Settings: sso.Settings{PendingTTL: a.Config.VerificationDeadline, ManualCooldown: 5 * time.Second}}, a.Log)
+		Settings: sso.Settings{PendingTTL: a.Config.VerificationDeadline, ManualCooldown: a.Config.VerifyCooldown}}, a.Log)
 	a.Worker = sso.NewWorker(a.SSO, a.Config.VerifyConcurrency)
 	a.Worker.Interval = a.Config.VerifyInterval
 

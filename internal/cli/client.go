@@ -2,8 +2,222 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	cloudflare "github.com/cloudflare/cloudflare-go/v6"
+	"github.com/cloudflare/cloudflare-go/v6/option"
 )
 
-// Placeholders until the API client commands land.
-func runSSO(ctx context.Context, env *Env, args []string) error   { return usageError("not yet") }
-func runToken(ctx context.Context, env *Env, args []string) error { return usageError("not yet") }
+// The environment variables the integration guide tells admins to export;
+// the client commands read the same ones so the guide's shell works as is.
+const (
+	envToken     = "CLOUDFLARE_API_TOKEN"
+	envAccount   = "CLOUDFLARE_ACCOUNT_ID"
+	envConnector = "CLOUDFLARE_SSO_CONNECTOR_ID"
+	envBaseURL   = "CLOUDFLARE_BASE_URL"
+	envDNS       = "SSOGATE_DNS_NAMESERVERS"
+
+	defaultAPIURL = "http://127.0.0.1:8080/client/v4"
+)
+
+// apiFlags are the flags every API client command shares.
+type apiFlags struct {
+	apiURL    string
+	account   string
+	tokenFile string
+	asJSON    bool
+}
+
+func (f *apiFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.apiURL, "api-url", "", "API base URL (env "+envBaseURL+", default "+defaultAPIURL+
+		"; real Cloudflare: https://api.cloudflare.com/client/v4)")
+	fs.StringVar(&f.account, "account", "", "account id (env "+envAccount+")")
+	fs.StringVar(&f.tokenFile, "token-file", "", "read the API token from this file instead of env "+envToken)
+	fs.BoolVar(&f.asJSON, "json", false, "print the result as the API returned it")
+}
+
+// session is what a client command needs once its flags are resolved.
+type session struct {
+	client  *cloudflare.Client
+	baseURL string
+	account string // may be empty for commands that do not need one
+}
+
+// connect resolves the URL, token and account (flags win over the
+// environment) and builds the SDK client. Everything missing is reported
+// at once, naming the variable the guide exports.
+func (f *apiFlags) connect(env *Env, needAccount bool) (*session, error) {
+	base, err := resolveBaseURL(f.apiURL, env.Getenv(envBaseURL))
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	token, err := f.token(env)
+	if err != nil {
+		return nil, err
+	}
+	if token == "" {
+		missing = append(missing, fmt.Sprintf("%s is not set: export %s=<your_api_token> (or pass --token-file PATH)", envToken, envToken))
+	}
+	account := f.account
+	if account == "" {
+		account = strings.TrimSpace(env.Getenv(envAccount))
+	}
+	if account == "" && needAccount {
+		missing = append(missing, fmt.Sprintf("%s is not set: export %s=<your_account_id> (or pass --account ID)", envAccount, envAccount))
+	}
+	if len(missing) > 0 {
+		return nil, usageError("%s", strings.Join(missing, "\n"))
+	}
+	if account != "" && !validID(account) {
+		return nil, usageError("account id %q is not valid: expected the 32 characters from the dashboard URL", account)
+	}
+	return &session{client: newClient(base, token), baseURL: base, account: account}, nil
+}
+
+func (f *apiFlags) token(env *Env) (string, error) {
+	if f.tokenFile == "" {
+		return strings.TrimSpace(env.Getenv(envToken)), nil
+	}
+	b, err := os.ReadFile(f.tokenFile)
+	if err != nil {
+		return "", usageError("--token-file: %v", err)
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", usageError("--token-file: %s is empty", f.tokenFile)
+	}
+	return t, nil
+}
+
+// resolveBaseURL picks the flag, then the environment, then the local
+// default. A URL with no path gets /client/v4, where both ssogate and
+// Cloudflare serve the API; without it the SDK would ask for /accounts/...
+func resolveBaseURL(flagValue, envValue string) (string, error) {
+	raw := flagValue
+	if raw == "" {
+		raw = strings.TrimSpace(envValue)
+	}
+	if raw == "" {
+		raw = defaultAPIURL
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", usageError("API URL %q is not an http(s) URL, e.g. %s", raw, defaultAPIURL)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/client/v4"
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// newClient builds the SDK client. NewClient also reads CLOUDFLARE_* from
+// the process environment; the explicit options override the URL and
+// token, and the legacy key headers are dropped so a global API key in the
+// shell is never sent alongside the token.
+func newClient(baseURL, token string) *cloudflare.Client {
+	return cloudflare.NewClient(
+		option.WithBaseURL(baseURL),
+		option.WithAPIToken(token),
+		option.WithMaxRetries(2),
+		option.WithRequestTimeout(time.Minute),
+		option.WithHeaderDel("X-Auth-Key"),
+		option.WithHeaderDel("X-Auth-Email"),
+		option.WithHeaderDel("X-Auth-User-Service-Key"),
+	)
+}
+
+// idPattern keeps ids to characters that cannot change the request path:
+// the SDK inserts them into the URL unescaped.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func validID(s string) bool { return idPattern.MatchString(s) }
+
+// connectorID takes the id from the only positional argument or from the
+// environment variable the guide exports.
+func connectorID(env *Env, args []string) (string, error) {
+	if len(args) > 1 {
+		return "", usageError("give at most one SSO connector id, got %d arguments", len(args))
+	}
+	id := ""
+	if len(args) == 1 {
+		id = args[0]
+	} else {
+		id = strings.TrimSpace(env.Getenv(envConnector))
+	}
+	if id == "" {
+		return "", usageError("no SSO connector id: give it as an argument or export %s=<your_sso_connector_id>", envConnector)
+	}
+	if !validID(id) {
+		return "", usageError("SSO connector id %q is not valid: expected the 32-character id from sso create or sso list", id)
+	}
+	return id, nil
+}
+
+// parseArgs parses flags placed before, between or after positional
+// arguments ("sso verify ID --wait"), returning the positionals.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// apiFailure turns an SDK error into what a person needs: the envelope's
+// messages and error chains for API errors (not the SDK's dump of the
+// request), a hint for an unreachable server. It always exits 1.
+func (s *session) apiFailure(what string, err error) error {
+	var ae *cloudflare.Error
+	if errors.As(err, &ae) {
+		return &exitError{code: 1, err: fmt.Errorf("%s: %s", what, formatAPIError(ae))}
+	}
+	var ne net.Error
+	var ue *url.Error
+	if errors.As(err, &ne) || errors.As(err, &ue) {
+		return &exitError{code: 1, err: fmt.Errorf("%s: %v\nIs the API at %s reachable? Set --api-url or %s.", what, err, s.baseURL, envBaseURL)}
+	}
+	return &exitError{code: 1, err: fmt.Errorf("%s: %w", what, err)}
+}
+
+func runSSO(ctx context.Context, env *Env, args []string) error {
+	subs := map[string]func(context.Context, *Env, []string) error{
+		"create": ssoCreate, "list": ssoList, "get": ssoGet, "verify": ssoVerify,
+		"enable":  func(ctx context.Context, env *Env, args []string) error { return ssoSetEnabled(ctx, env, args, true) },
+		"disable": func(ctx context.Context, env *Env, args []string) error { return ssoSetEnabled(ctx, env, args, false) },
+		"delete":  ssoDelete,
+	}
+	if len(args) == 0 || subs[args[0]] == nil {
+		return usageError("usage: ssogate sso create|list|get|verify|enable|disable|delete [flags] (ssogate sso <subcommand> -h for its flags)")
+	}
+	return subs[args[0]](ctx, env, args[1:])
+}
+
+func runToken(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return usageError("usage: ssogate token verify [--account ID] [--api-url URL] [--token-file PATH] [--json]")
+	}
+	return tokenVerify(ctx, env, args[1:])
+}
+
+// statusText is "400 Bad Request".
+func statusText(code int) string { return fmt.Sprintf("%d %s", code, http.StatusText(code)) }

@@ -27,6 +27,7 @@ type Config struct {
 	VerificationDeadline time.Duration
 	VerifyConcurrency    int
 	VerifyInterval       time.Duration
+	VerifyCooldown       time.Duration
 
 	DeniedDomains  []string
 	DeniedTLDs     []string
@@ -51,6 +52,7 @@ func Default() Config {
 		VerificationDeadline: 48 * time.Hour,
 		VerifyConcurrency:    32,
 		VerifyInterval:       5 * time.Second,
+		VerifyCooldown:       5 * time.Second,
 		LogLevel:             "info",
 		LogFormat:            "text",
 		BootstrapEmail:       "admin@ssogate.localhost",
@@ -75,6 +77,7 @@ func options() []option {
 		dur("verification-deadline", "how long a domain claim may stay unverified", func(c *Config) *time.Duration { return &c.VerificationDeadline }),
 		num("verify-concurrency", "DNS checks run at once by the background worker", func(c *Config) *int { return &c.VerifyConcurrency }),
 		dur("verify-interval", "how often the worker looks for due checks", func(c *Config) *time.Duration { return &c.VerifyInterval }),
+		dur("verify-cooldown", "begin_verification re-queries DNS at most this often per connector", func(c *Config) *time.Duration { return &c.VerifyCooldown }),
 		list("denied-domains", "extra email domains that may not be claimed", func(c *Config) *[]string { return &c.DeniedDomains }),
 		list("denied-tlds", "top-level domains that may not be claimed (e.g. edu)", func(c *Config) *[]string { return &c.DeniedTLDs }),
 		prefixes("trusted-proxies", "CIDRs of proxies whose X-Forwarded-For is believed", func(c *Config) *[]netip.Prefix { return &c.TrustedProxies }),
@@ -160,6 +163,9 @@ func (c Config) Validate() error {
 	}
 	if c.VerifyInterval < 100*time.Millisecond {
 		bad("verify-interval: %s is shorter than 100ms", c.VerifyInterval)
+	}
+	if c.VerifyCooldown < 0 {
+		bad("verify-cooldown: %s is negative", c.VerifyCooldown)
 	}
 	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
 		bad("log-level: %q is not debug, info, warn or error", c.LogLevel)

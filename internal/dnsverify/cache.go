@@ -17,10 +17,10 @@ const maxCacheEntries = 16384
 // use. It holds zone cuts, NS sets and NS addresses: never TXT verdicts,
 // which must always come fresh from the servers.
 type ttlCache[V any] struct {
-	mu  sync.Mutex
-	max int
-	now func() time.Time
-	m   map[string]cacheEntry[V]
+	mu    sync.Mutex
+	limit int
+	now   func() time.Time
+	m     map[string]cacheEntry[V]
 }
 
 type cacheEntry[V any] struct {
@@ -28,8 +28,8 @@ type cacheEntry[V any] struct {
 	expires time.Time
 }
 
-func newCache[V any](max int, now func() time.Time) *ttlCache[V] {
-	return &ttlCache[V]{max: max, now: now, m: make(map[string]cacheEntry[V])}
+func newCache[V any](limit int, now func() time.Time) *ttlCache[V] {
+	return &ttlCache[V]{limit: limit, now: now, m: make(map[string]cacheEntry[V])}
 }
 
 func (c *ttlCache[V]) get(key string) (V, bool) {
@@ -57,7 +57,7 @@ func (c *ttlCache[V]) put(key string, val V, ttl time.Duration) {
 	ttl = min(ttl, maxCacheTTL)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, exists := c.m[key]; !exists && len(c.m) >= c.max {
+	if _, exists := c.m[key]; !exists && len(c.m) >= c.limit {
 		c.evictLocked()
 	}
 	c.m[key] = cacheEntry[V]{val: val, expires: c.now().Add(ttl)}
@@ -79,7 +79,7 @@ func (c *ttlCache[V]) evictLocked() {
 			delete(c.m, k)
 		}
 	}
-	excess := len(c.m) - c.max*3/4
+	excess := len(c.m) - c.limit*3/4
 	for k := range c.m {
 		if excess <= 0 {
 			break

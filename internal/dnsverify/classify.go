@@ -156,12 +156,12 @@ func shownRecords(txts []string) []string {
 	return out
 }
 
-// capString cuts s to about max bytes without splitting a UTF-8 sequence.
-func capString(s string, max int) string {
-	if len(s) <= max {
+// capString cuts s to about limit bytes without splitting a UTF-8 sequence.
+func capString(s string, limit int) string {
+	if len(s) <= limit {
 		return s
 	}
-	cut := max
+	cut := limit
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

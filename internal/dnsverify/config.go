@@ -59,8 +59,8 @@ type Config struct {
 	CheckTimeout      time.Duration // whole check budget, default 15s
 	EDNSBufferSize    uint16        // default 1232 (values below 512 act as 512)
 	MaxTXTRecords     int           // default 100 (bound on parsing)
-	TCPOnly           bool
-	MaxUnreachable    int // -1 = default rule: 1 when >=3 servers, else 0
+	TCPOnly           bool          // never try UDP (networks that drop large UDP replies)
+	MaxUnreachable    int           // -1 = default rule: 1 when >=3 servers, else 0
 }
 
 // DefaultConfig returns the recommended settings: authoritative mode and the

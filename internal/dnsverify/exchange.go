@@ -32,7 +32,7 @@ func (v *Verifier) query(ctx context.Context, addr, name string, qtype uint16, r
 		if r, transport, err = v.queryOnce(ctx, addr, name, qtype, rd); err == nil {
 			return r, nil
 		}
-		if ctx.Err() != nil {
+		if contextDone(ctx) {
 			break
 		}
 	}
@@ -86,11 +86,11 @@ func exchange(ctx context.Context, c *dns.Client, m *dns.Msg, addr string) (*dns
 // describe turns a transport error into a reason. The context is checked
 // first because miekg reports a context deadline as a plain i/o timeout.
 func (v *Verifier) describe(ctx context.Context, err error, transport string, tries int) string {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		if errors.Is(ctxErr, context.DeadlineExceeded) {
-			return "no reply before the check deadline"
+	if contextDone(ctx) {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return "check cancelled"
 		}
-		return "check cancelled"
+		return "no reply before the check deadline"
 	}
 	suffix := ""
 	if tries > 1 {
@@ -110,4 +110,15 @@ func (v *Verifier) describe(ctx context.Context, err error, transport string, tr
 	default:
 		return fmt.Sprintf("network error: %v (%s%s)", err, transport, suffix)
 	}
+}
+
+// contextDone is ctx.Err() != nil, but also true once the deadline has
+// passed: the socket deadline miekg derives from it can fire a moment before
+// the context's own timer does.
+func contextDone(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	return ok && !time.Now().Before(deadline)
 }

@@ -199,7 +199,7 @@ func (v *Verifier) ask(ctx context.Context, t target, fqdn, expected string) Ser
 		} else {
 			v.judgeTXT(&sr, r, fqdn, expected, !t.direct)
 		}
-		if sr.Verdict != Indeterminate || ctx.Err() != nil {
+		if sr.Verdict != Indeterminate || contextDone(ctx) {
 			break
 		}
 	}

@@ -130,7 +130,7 @@ func (v *Verifier) resolve(ctx context.Context, name string, qtype uint16) (*dns
 		default:
 			return r.msg, nil
 		}
-		if ctx.Err() != nil {
+		if contextDone(ctx) {
 			break
 		}
 	}

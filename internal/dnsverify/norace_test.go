@@ -1,0 +1,5 @@
+//go:build !race
+
+package dnsverify
+
+const raceEnabled = false
