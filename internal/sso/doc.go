@@ -5,15 +5,14 @@
 // The verification state machine (pure functions in machine.go, driven by
 // the API and by the background Worker):
 //
-//	          create                 begin_verification
-//	  (none) ───────▶ awaiting ─────────────────────────▶ pending ◀─┐
-//	     │                 │                                 │  │   │ absent /
-//	     │ create with     │ deadline passes                 │  └───┘ indeterminate
-//	     │ begin=true      ▼                                 │        (re-check with backoff)
-//	     └──────────▶ pending ──── deadline passes ───▶ failed │
-//	                                                      │    │ found
-//	                          begin_verification ◀────────┘    ▼
-//	                          (claims the domain again)     verified ──▶ enabled ⇄ disabled
+//	create ─▶ awaiting ─begin_verification─▶ pending ─found─▶ verified ─enable─▶ enabled
+//	             │                             │  ▲                     ◀─disable─
+//	             │ deadline                    │  └─ absent or indeterminate:
+//	             ▼                             │     re-check with backoff
+//	           failed ◀────── deadline ────────┘
+//	             └─ begin_verification (claims the domain again) ─▶ pending
+//
+//	(create with begin_verification:true goes straight to pending.)
 //
 // Rules:
 //   - A connector's email domain is normalised and vetted by package domains

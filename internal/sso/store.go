@@ -167,4 +167,3 @@ func encodeResult(r *dnsverify.Result) (string, error) {
 	b, err := json.Marshal(r)
 	return string(b), err
 }
-

@@ -104,4 +104,3 @@ func (s *Service) expireDue(ctx context.Context, limit int) (int, error) {
 
 // CheckTimeout bounds the synchronous check of begin_verification.
 const CheckTimeout = 10 * time.Second
-
