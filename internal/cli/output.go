@@ -151,9 +151,9 @@ func printDNSLook(w io.Writer, r dnsverify.Result) {
 	}
 	fmt.Fprintf(w, "DNS: looking for TXT %q at %s on %s\n", r.Expected, r.Name, where)
 	printServers(w, r.Servers)
-	fmt.Fprintf(w, "DNS: %s", r.Verdict)
+	fmt.Fprintf(w, "DNS verdict: %s", r.Verdict)
 	if r.Reason != "" {
-		fmt.Fprintf(w, ": %s", r.Reason)
+		fmt.Fprintf(w, " — %s", r.Reason)
 	}
 	fmt.Fprintln(w)
 }

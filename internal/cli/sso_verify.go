@@ -23,6 +23,7 @@ type verifyCommand struct {
 	wait     bool
 	timeout  time.Duration
 	interval time.Duration
+	deadline time.Time // start + timeout: a parent context ending earlier is not our timeout
 	verifier *dnsverify.Verifier
 	out      io.Writer // human output; stderr under --json so stdout stays JSON
 }
@@ -50,9 +51,11 @@ func ssoVerify(ctx context.Context, env *Env, args []string) error {
 	if vc.verifier, err = newVerifier(dnsFlag, env.Getenv(envDNS)); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, vc.timeout)
+	start := time.Now()
+	vc.deadline = start.Add(vc.timeout)
+	ctx, cancel := context.WithDeadline(ctx, vc.deadline)
 	defer cancel()
-	return vc.run(ctx, time.Now())
+	return vc.run(ctx, start)
 }
 
 // newVerifier builds the local DNS look: the given servers (flag, then
@@ -178,8 +181,11 @@ func (vc *verifyCommand) finish(raw string, v connectorView) error {
 // timedOut reports the --timeout deadline as such (with the last state
 // seen) rather than as a network failure; other errors pass through.
 func (vc *verifyCommand) timedOut(ctx context.Context, err error, last string) error {
-	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if ctx.Err() == nil {
 		return err
+	}
+	if time.Now().Before(vc.deadline) {
+		return fmt.Errorf("interrupted while waiting for SSO connector %s: %w", vc.id, context.Cause(ctx))
 	}
 	msg := fmt.Sprintf("timed out after %s waiting for SSO connector %s to be verified", vc.timeout, vc.id)
 	if last != "" {

@@ -48,6 +48,9 @@ func applyResult(c Connector, r dnsverify.Result, now time.Time) Connector {
 	case r.Verdict == dnsverify.Found:
 		c.Status, c.Reason, c.VerifiedOn, c.NextCheckAt = Verified, "", &now, nil
 	case c.Deadline != nil && !now.Before(*c.Deadline):
+		if r.Reason != "" {
+			c.Reason = r.Reason
+		}
 		c = expire(c)
 	default:
 		next := now.Add(backoff(c.Attempts))

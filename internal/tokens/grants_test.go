@@ -103,7 +103,8 @@ func TestImplies(t *testing.T) {
 		{tokens.SSOWrite, tokens.TokensRead, false},
 		{tokens.AccessOrgWrite, tokens.AccessOrgRead, true},
 		{tokens.AccessAppsWrite, tokens.AccessOrgRead, false},
-		{"Write", " Read", true}, // the rule is textual: "<base> Write" implies "<base> Read"
+		{"Write", "Read", false},          // a bare "Write" has no base and implies nothing
+		{"Zone Write", "Zone Read", true}, // the rule is textual, not a catalogue lookup
 		{"", "", true},
 		{tokens.SSOWrite, "", false},
 	}

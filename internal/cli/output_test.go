@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestProgressPlainLinesOnlyOnChange(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf)
+	for _, s := range []string{"status pending: a", "status pending: a", "status pending: b"} {
+		p.update(s, time.Second)
+	}
+	p.done()
+	if diff := cmp.Diff("status pending: a\nstatus pending: b\n", buf.String()); diff != "" {
+		t.Errorf("plain progress (-want +got):\n%s", diff)
+	}
+}
+
+func TestProgressRewritesOneLineOnATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	p := &progress{w: &buf, tty: true}
+	p.update("status pending", 1500*time.Millisecond)
+	p.update("status pending "+strings.Repeat("x", 200), 3*time.Second)
+	p.done()
+	want := "\r\033[K[2s] status pending" + "\r\033[K[3s] status pending " + strings.Repeat("x", ttyWidth-21) + "…\n"
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("terminal progress (-want +got):\n%s", diff)
+	}
+}
+
+func TestResolveBaseURL(t *testing.T) {
+	tests := []struct{ flag, env, want string }{
+		{"", "", defaultAPIURL},
+		{"", "https://api.cloudflare.com/client/v4/", "https://api.cloudflare.com/client/v4"},
+		{"http://127.0.0.1:9000", "https://api.cloudflare.com/client/v4", "http://127.0.0.1:9000/client/v4"},
+		{"http://proxy.internal/cf/client/v4", "", "http://proxy.internal/cf/client/v4"},
+	}
+	for _, tt := range tests {
+		got, err := resolveBaseURL(tt.flag, tt.env)
+		if err != nil || got != tt.want {
+			t.Errorf("resolveBaseURL(%q, %q) = %q, %v; want %q", tt.flag, tt.env, got, err, tt.want)
+		}
+	}
+}
+
+func TestPrintConnectorWithoutSSOGateFields(t *testing.T) {
+	// Real Cloudflare sends only the SDK's fields: the TXT record is then
+	// the code at the domain's apex, as the guide says.
+	raw := `{"id":"023e105f4ecef8ad9ca31a8372d0c353","email_domain":"example.com","enabled":false,
+		"created_on":"2025-01-01T12:21:02.0000Z","updated_on":"2025-01-01T12:21:02.0000Z",
+		"verification":{"code":"cloudflare_dashboard_sso=abc","status":"pending"}}`
+	c, err := parseConnector(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	printConnector(&buf, c)
+	want := `SSO connector:     023e105f4ecef8ad9ca31a8372d0c353
+email domain:      example.com
+enabled:           false
+status:            pending
+TXT record name:   example.com
+TXT record value:  cloudflare_dashboard_sso=abc
+created:           2025-01-01T12:21:02Z
+updated:           2025-01-01T12:21:02Z
+`
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("block (-want +got):\n%s", diff)
+	}
+}
