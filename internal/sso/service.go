@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -170,13 +171,13 @@ func (s *Service) Update(ctx context.Context, accountID, id string, in UpdateInp
 }
 
 func notVerified(c Connector) error {
-	why := c.Reason
-	if why == "" {
-		why = awaitingReason(c)
+	msg := fmt.Sprintf("SSO connector for %s cannot be enabled before its domain is verified (status %s). "+
+		"Publish a TXT record at %s with the value %q and call POST .../sso_connectors/%s/begin_verification.",
+		c.EmailDomain, c.Status, c.EmailDomain, c.Code, c.ID)
+	if c.Status != Awaiting && c.Reason != "" {
+		msg += " Last check: " + c.Reason
 	}
-	return api.Invalid("/enabled", "SSO connector for %s cannot be enabled before its domain is verified (status %s). "+
-		"Publish a TXT record at %s with the value %q and call POST .../sso_connectors/%s/begin_verification. %s",
-		c.EmailDomain, c.Status, c.EmailDomain, c.Code, c.ID, why)
+	return api.Invalid("/enabled", "%s", msg)
 }
 
 // Delete removes a disabled connector and releases its domain.
