@@ -13,6 +13,8 @@ import (
 	"github.com/cloudflare/cloudflare-go/v6/iam"
 
 	"github.com/ssogate/ssogate/internal/apptest"
+	"github.com/ssogate/ssogate/internal/store"
+	"github.com/ssogate/ssogate/internal/store/storetest"
 )
 
 var (
@@ -24,8 +26,21 @@ var (
 // official SDK and a token holding only "SSO Connector Write", as the guide
 // tells the admin to create: create → enable refused → publish TXT →
 // begin_verification → verified → enable → disable (lock-out recovery).
+//
+// It runs on every storage backend this machine offers.
 func TestGuideFlow(t *testing.T) {
-	env := apptest.New(t)
+	for _, backend := range storetest.Backends() {
+		t.Run(string(backend), func(t *testing.T) {
+			var opts []apptest.Option
+			if backend == store.Postgres {
+				opts = append(opts, apptest.WithPostgres(t))
+			}
+			guideFlow(t, apptest.New(t, opts...))
+		})
+	}
+}
+
+func guideFlow(t *testing.T, env *apptest.Env) {
 	ctx := context.Background()
 	token := env.NewToken(env.AccountID, "SSO Connector Write")
 	c := env.Client(token)

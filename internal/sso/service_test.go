@@ -14,7 +14,9 @@ import (
 	"github.com/ssogate/ssogate/internal/sso"
 )
 
-func connectors(env *apptest.Env, account string) string { return "/accounts/" + account + "/sso_connectors" }
+func connectors(env *apptest.Env, account string) string {
+	return "/accounts/" + account + "/sso_connectors"
+}
 
 // create makes a connector through the API and returns id and code.
 func create(t *testing.T, env *apptest.Env, account, token, domain string) (id, code string) {
@@ -213,7 +215,9 @@ func TestDeleteDuringCheckDoesNotResurrect(t *testing.T) {
 	env := apptest.New(t, apptest.WithChecker(chk))
 	id, _ := create(t, env, env.AccountID, env.Token, "acmecorp.company")
 	done := make(chan apptest.Response)
-	go func() { done <- env.Do("POST", connectors(env, env.AccountID)+"/"+id+"/begin_verification", env.Token, nil) }()
+	go func() {
+		done <- env.Do("POST", connectors(env, env.AccountID)+"/"+id+"/begin_verification", env.Token, nil)
+	}()
 	<-chk.started
 	if r := env.Do("DELETE", connectors(env, env.AccountID)+"/"+id, env.Token, nil); r.Status != 200 {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
@@ -294,4 +298,6 @@ func TestChangesAreAudited(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func domainN(i int) string { return "d" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ".example.com" }
+func domainN(i int) string {
+	return "d" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ".example.com"
+}
