@@ -278,4 +278,3 @@ func isStatus(err error, status int) bool {
 }
 
 func ptr[T any](v T) *T { return &v }
-
