@@ -232,6 +232,7 @@ func TestMalformedBodies(t *testing.T) {
 		{"two objects", []byte(`{"name":"x"}{"name":"y"}`), "application/json", 400, 6007, "after the JSON object"},
 		{"trailing brace", []byte(`{"name":"x"}}`), "application/json", 400, 6007, "after the JSON object"},
 		{"trailing bracket", []byte(`{"name":"x"}]`), "application/json", 400, 6007, "after the JSON object"},
+		{"anything after a stray brace", []byte(`{"name":"x"}} whatever, <html>`), "application/json", 400, 6007, "after the JSON object"},
 		{"single quotes", []byte(`{'name':'x'}`), "application/json", 400, 6007, "Malformed JSON"},
 		{"form encoded", []byte(`name=x`), "application/x-www-form-urlencoded", 400, 6007, "Malformed JSON"},
 		{"multipart", []byte("--b\r\n\r\nx\r\n--b--"), "multipart/form-data; boundary=b", 415, 10415, "application/json"},

@@ -39,7 +39,8 @@ func (r *Request) Decode(dst any, optional bool) error {
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
-	if dec.More() {
+	// Token, not More: More says false for a stray "}" or "]".
+	if _, err := dec.Token(); err != io.EOF {
 		return Errorf(http.StatusBadRequest, CodeMalformedJSON, "Malformed JSON in request body: unexpected data after the JSON object")
 	}
 	return nil

@@ -14,6 +14,9 @@ type Page struct {
 // Offset is the number of items before the page.
 func (p Page) Offset() int { return (p.Number - 1) * p.PerPage }
 
+// maxPage keeps (page-1)*per_page far from overflowing.
+const maxPage = 1_000_000
+
 // Paging parses page and per_page (defaults 1 and def, per_page within
 // [min,max]). Out-of-range numbers are a 400 that says the bounds, never a
 // silent clamp that would make an auto-pager loop.
@@ -22,8 +25,8 @@ func (r *Request) Paging(def, min, max int) (Page, error) {
 	q := r.URL.Query()
 	if v := q.Get("page"); v != "" {
 		n, err := parseCount(v)
-		if err != nil || n < 1 {
-			return p, Invalid("", "page must be a whole number of at least 1, not %q", v)
+		if err != nil || n < 1 || n > maxPage {
+			return p, Invalid("", "page must be a whole number from 1 to %d, not %q", maxPage, v)
 		}
 		p.Number = n
 	}

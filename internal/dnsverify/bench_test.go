@@ -24,16 +24,11 @@ func BenchmarkCheckDirect(b *testing.B) {
 	}
 }
 
-// TestSweep: a scheduler sweeping many pending domains with a bounded pool
-// of workers must not be slowed by the verifier itself: 10,000 checks with
-// 32 workers against one loopback server must take well under 10 s. The race
-// detector slows everything several times over, so it gets a smaller sweep
-// and no time bound.
+// TestSweep: many concurrent checks through one Verifier (shared clients
+// and caches) each get their own, correct verdict. How fast the 10,000-domain
+// sweep runs is measured by BenchmarkSweep in internal/sso, not asserted here.
 func TestSweep(t *testing.T) {
-	domains, workers := 10000, 32
-	if raceEnabled {
-		domains = 2000
-	}
+	domains, workers := 2000, 32
 	srv := startServer(t, "127.0.0.1:0")
 	srv.AddZone("example.com")
 	for i := range domains {
@@ -69,8 +64,5 @@ func TestSweep(t *testing.T) {
 	t.Logf("%d checks with %d workers in %s", domains, workers, elapsed)
 	if found.Load() != int64(domains/2) || absent.Load() != int64(domains/2) || other.Load() != 0 {
 		t.Errorf("found %d, absent %d, other %d; want %d, %d, 0", found.Load(), absent.Load(), other.Load(), domains/2, domains/2)
-	}
-	if !raceEnabled && elapsed > 8*time.Second {
-		t.Errorf("sweep took %s, want well under 10s", elapsed)
 	}
 }

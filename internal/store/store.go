@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -35,6 +37,68 @@ type DB struct {
 	Dialect Dialect
 	// Where is a redacted description of the database for logs and status output.
 	Where string
+
+	// stmts caches prepared statements by query text (SQLite only; pgx
+	// caches its own). modernc's driver would otherwise parse every query
+	// on every call, which costs more than running it.
+	stmts     sync.Map
+	stmtCount atomic.Int64
+}
+
+// maxCachedStmts bounds the cache; queries are constants, so it is never
+// reached in practice, but a bug that builds query text must not grow it.
+const maxCachedStmts = 512
+
+func (db *DB) prepared(ctx context.Context, query string) *sql.Stmt {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	if s, ok := db.stmts.Load(query); ok {
+		return s.(*sql.Stmt)
+	}
+	if db.stmtCount.Load() >= maxCachedStmts {
+		return nil
+	}
+	s, err := db.DB.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the unprepared call below reports the error
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt)
+	}
+	db.stmtCount.Add(1)
+	return s
+}
+
+// QueryRowContext runs a query outside any transaction, prepared once.
+func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := db.prepared(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return db.DB.QueryRowContext(ctx, query, args...)
+}
+
+// QueryContext runs a query outside any transaction, prepared once.
+func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := db.prepared(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return db.DB.QueryContext(ctx, query, args...)
+}
+
+// ExecContext runs a statement outside any transaction, prepared once.
+func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := db.prepared(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return db.DB.ExecContext(ctx, query, args...)
+}
+
+// Close closes the cached statements and the database.
+func (db *DB) Close() error {
+	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+	return db.DB.Close()
 }
 
 // Querier is what both *sql.DB and *sql.Tx offer; store functions take it so

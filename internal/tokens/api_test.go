@@ -297,3 +297,32 @@ func TestTokenTimesRoundTrip(t *testing.T) {
 		t.Errorf("expires_on: create answered %v, get answers %v", created["expires_on"], got["expires_on"])
 	}
 }
+
+// TestPolicyIDsAreServerAssigned: ids a client puts in policies are
+// replaced, on create and on update.
+func TestPolicyIDsAreServerAssigned(t *testing.T) {
+	env := apptest.New(t)
+	chosen := strings.Repeat("0", 32)
+	policies := `[{"id":"` + chosen + `","effect":"allow","permission_groups":[{"id":"` + groupID(t, tokens.SSORead) +
+		`","name":"made up"}],"resources":{"com.cloudflare.api.account.` + env.AccountID + `":"*"}}]`
+	r := env.Do("POST", "/accounts/"+env.AccountID+"/tokens", env.Token, `{"name":"x","policies":`+policies+`}`)
+	if r.Status != http.StatusOK {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	created := checkToken(t, string(mustJSON(t, r.JSON(t)["result"])), "value")
+	pol := created["policies"].([]any)[0].(map[string]any)
+	if pol["id"] == chosen {
+		t.Errorf("create kept the client's policy id")
+	}
+	if name := pol["permission_groups"].([]any)[0].(map[string]any)["name"]; name != tokens.SSORead {
+		t.Errorf("group name %v: the client's name was kept", name)
+	}
+	u := env.Do("PUT", "/accounts/"+env.AccountID+"/tokens/"+created["id"].(string), env.Token, `{"policies":`+policies+`}`)
+	if u.Status != http.StatusOK {
+		t.Fatalf("update: %d %s", u.Status, u.Body)
+	}
+	updated := checkToken(t, string(mustJSON(t, u.JSON(t)["result"])))
+	if id := updated["policies"].([]any)[0].(map[string]any)["id"]; id == chosen {
+		t.Errorf("update kept the client's policy id")
+	}
+}

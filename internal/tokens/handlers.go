@@ -127,7 +127,7 @@ func (s *Service) handleRoll(r *api.Request) (any, error) {
 	if err := r.Decode(&ignored, true); err != nil {
 		return nil, err
 	}
-	return s.Roll(r.Context(), r.AccountID, id)
+	return s.Roll(r.Context(), r.AccountID, id, r.Principal.Grants)
 }
 
 type verifyResult struct {

@@ -27,7 +27,13 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	lastTouch sync.Map // token id → time.Time of the last last_used_on write
+	cache     *authCache
 }
+
+// AuthCacheTTL is how long an authenticated token is trusted without
+// reading it again; a change made through another instance takes effect
+// within this time.
+const AuthCacheTTL = time.Second
 
 // NewService returns a Service; now may be nil (time.Now).
 func NewService(db *store.DB, log *slog.Logger, now func() time.Time) *Service {
@@ -38,17 +44,23 @@ func NewService(db *store.DB, log *slog.Logger, now func() time.Time) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, log: log, now: now}
+	return &Service{db: db, log: log, now: now, cache: newAuthCache(AuthCacheTTL, 10000)}
 }
 
 // Authenticate implements api.Authenticator.
 func (s *Service) Authenticate(ctx context.Context, secret string, ip netip.Addr) (*api.Principal, error) {
-	t, err := findByHash(ctx, s.db, ids.HashToken(secret))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, api.InvalidToken("")
-	}
-	if err != nil {
-		return nil, err
+	hash := ids.HashToken(secret)
+	t, ok := s.cache.get(hash, s.now())
+	if !ok {
+		var err error
+		t, err = findByHash(ctx, s.db, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, api.InvalidToken("")
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.cache.put(hash, t, s.now())
 	}
 	if err := s.usable(ctx, t, ip); err != nil {
 		return nil, err
@@ -208,15 +220,27 @@ func (s *Service) Update(ctx context.Context, accountID, id string, in Input, ca
 		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "token_update", Result: true,
 			ResourceID: id, ResourceType: "api_token", OldValue: old, NewValue: out})
 	})
+	s.cache.evict(id) // after the commit, so no reader can cache the old row again
 	return out, err
 }
 
 // Roll replaces the token's secret and returns the new value; the old one
-// stops working at once.
-func (s *Service) Roll(ctx context.Context, accountID, id string) (string, error) {
+// stops working at once. Rolling hands the caller the token's secret, so
+// the caller must hold every permission the token has (no escalation).
+func (s *Service) Roll(ctx context.Context, accountID, id string, caller api.Grants) (string, error) {
 	value := ids.NewTokenValue()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		err := setSecret(ctx, tx, accountID, id, ids.HashToken(value), s.now())
+		t, err := get(ctx, tx, accountID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return api.NotFound("API token %s was not found in this account", id)
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkEscalation(t, caller); err != nil {
+			return err
+		}
+		err = setSecret(ctx, tx, accountID, id, ids.HashToken(value), s.now())
 		if errors.Is(err, store.ErrNotFound) {
 			return api.NotFound("API token %s was not found in this account", id)
 		}
@@ -226,11 +250,13 @@ func (s *Service) Roll(ctx context.Context, accountID, id string) (string, error
 		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "token_roll", Result: true,
 			ResourceID: id, ResourceType: "api_token"})
 	})
+	s.cache.evict(id)
 	return value, err
 }
 
 // Delete removes the token.
 func (s *Service) Delete(ctx context.Context, accountID, id string) error {
+	defer s.cache.evict(id)
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		err := remove(ctx, tx, accountID, id)
 		if errors.Is(err, store.ErrNotFound) {

@@ -122,7 +122,7 @@ func (o *OptTime) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("%q is not an RFC 3339 time such as \"2030-01-01T00:00:00Z\"", s)
 	}
-	t = t.UTC()
+	t = t.UTC().Truncate(time.Microsecond) // the stored precision
 	o.Time = &t
 	return nil
 }

@@ -137,7 +137,7 @@ func TestTokens(t *testing.T) {
 		if list, total, _ := svc.List(ctx, b.ID, false, api.Page{Number: 1, PerPage: 50}); total != 0 || len(list) != 0 {
 			t.Fatalf("B sees %d tokens of A", total)
 		}
-		value, err := svc.Roll(ctx, a.ID, v.ID)
+		value, err := svc.Roll(ctx, a.ID, v.ID, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

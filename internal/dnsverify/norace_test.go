@@ -1,5 +1,0 @@
-//go:build !race
-
-package dnsverify
-
-const raceEnabled = false

@@ -1,0 +1,68 @@
+package tokens
+
+import (
+	"sync"
+	"time"
+)
+
+// authCache keeps recently authenticated tokens for a short time, keyed by
+// the secret's hash, so a busy client does not cost a database lookup and a
+// policy decode on every request (together about two thirds of a cached
+// GET; docs/benchmarks.md). Changes made through this instance (update,
+// roll, delete) evict the token at once; a change made through another
+// instance is seen within ttl. Unknown secrets are never cached, so
+// guessing cannot fill the cache.
+type authCache struct {
+	ttl     time.Duration
+	max     int
+	mu      sync.Mutex
+	entries map[string]cachedToken // secret hash → token
+}
+
+type cachedToken struct {
+	token   Token
+	fetched time.Time
+}
+
+func newAuthCache(ttl time.Duration, max int) *authCache {
+	return &authCache{ttl: ttl, max: max, entries: make(map[string]cachedToken)}
+}
+
+func (c *authCache) get(hash string, now time.Time) (Token, bool) {
+	if c.ttl <= 0 {
+		return Token{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[hash]
+	if !ok || now.Sub(e.fetched) >= c.ttl || now.Before(e.fetched) {
+		return Token{}, false
+	}
+	return e.token, true
+}
+
+func (c *authCache) put(hash string, t Token, now time.Time) {
+	if c.ttl <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		for k := range c.entries { // map order is random: a cheap random eviction
+			delete(c.entries, k)
+			break
+		}
+	}
+	c.entries[hash] = cachedToken{token: t, fetched: now}
+}
+
+// evict forgets every entry of the token id.
+func (c *authCache) evict(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.entries {
+		if e.token.ID == id {
+			delete(c.entries, k)
+		}
+	}
+}
