@@ -137,6 +137,11 @@ func (rt *Router) authorize(r *http.Request, route Route) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An account-owned token acts on its own account only. Grants say so
+	// too; checking here as well keeps tenancy independent of them.
+	if accountID != "" && accountID != p.AccountID {
+		return nil, Forbidden("the token belongs to another account")
+	}
 	target := accountID
 	if target == "" {
 		target = p.AccountID

@@ -30,6 +30,7 @@ func commands() map[string]command {
 		"sso":     {"SSO connectors through the API: create|list|get|verify|enable|disable|delete", runSSO},
 		"token":   {"API tokens through the API: token verify", runToken},
 		"version": {"print the version", runVersion},
+		"dev-dns": {"serve TXT records on loopback to try verification offline", runDevDNS},
 	}
 }
 

@@ -17,6 +17,9 @@ type authCache struct {
 	max     int
 	mu      sync.Mutex
 	entries map[string]cachedToken // secret hash → token
+	// gen counts evictions: a reader that looked the token up before an
+	// eviction must not store what it read after it (put with a stale gen).
+	gen uint64
 }
 
 type cachedToken struct {
@@ -41,12 +44,22 @@ func (c *authCache) get(hash string, now time.Time) (Token, bool) {
 	return e.token, true
 }
 
-func (c *authCache) put(hash string, t Token, now time.Time) {
+// generation returns the eviction counter to pass to put.
+func (c *authCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *authCache) put(hash string, t Token, now time.Time, gen uint64) {
 	if c.ttl <= 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.gen {
+		return // an eviction happened while the caller was reading
+	}
 	if len(c.entries) >= c.max {
 		for k := range c.entries { // map order is random: a cheap random eviction
 			delete(c.entries, k)
@@ -60,6 +73,7 @@ func (c *authCache) put(hash string, t Token, now time.Time) {
 func (c *authCache) evict(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	for k, e := range c.entries {
 		if e.token.ID == id {
 			delete(c.entries, k)

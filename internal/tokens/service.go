@@ -52,6 +52,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string, ip netip.Addr
 	hash := ids.HashToken(secret)
 	t, ok := s.cache.get(hash, s.now())
 	if !ok {
+		gen := s.cache.generation()
 		var err error
 		t, err = findByHash(ctx, s.db, hash)
 		if errors.Is(err, store.ErrNotFound) {
@@ -60,7 +61,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string, ip netip.Addr
 		if err != nil {
 			return nil, err
 		}
-		s.cache.put(hash, t, s.now())
+		s.cache.put(hash, t, s.now(), gen)
 	}
 	if err := s.usable(ctx, t, ip); err != nil {
 		return nil, err
