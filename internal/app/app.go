@@ -71,7 +71,10 @@ func New(ctx context.Context, cfg config.Config, opts Options, logOut io.Writer)
 func (a *App) wire(opts Options) error {
 	checker := opts.Checker
 	if checker == nil {
-		v, err := dnsverify.New(dnsverify.Config{Nameservers: a.Config.DNSNameservers, Resolvers: a.Config.DNSResolvers})
+		dc := dnsverify.DefaultConfig()
+		dc.Nameservers, dc.Resolvers = a.Config.DNSNameservers, a.Config.DNSResolvers
+		dc.CheckTimeout = sso.CheckTimeout
+		v, err := dnsverify.New(dc)
 		if err != nil {
 			return fmt.Errorf("DNS verifier: %w", err)
 		}
