@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -17,21 +19,29 @@ func runDevDNS(ctx context.Context, env *Env, args []string) error {
 	var records stringList
 	fs.Var(&records, "txt", "a TXT record to serve at the apex of DOMAIN, as DOMAIN=VALUE (repeatable)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError("%v", err)
+	}
+	type txt struct{ domain, value string }
+	var parsed []txt
+	for _, r := range records {
+		domain, value, ok := strings.Cut(r, "=")
+		if !ok || domain == "" || value == "" {
+			return usageError("--txt %q: write DOMAIN=VALUE, e.g. acmecorp.company=cloudflare_dashboard_sso=...", r)
+		}
+		parsed = append(parsed, txt{domain, value})
 	}
 	srv, err := dnstest.Start(*listen)
 	if err != nil {
 		return fmt.Errorf("start DNS server on %s: %w", *listen, err)
 	}
 	defer srv.Close()
-	for _, r := range records {
-		domain, value, ok := strings.Cut(r, "=")
-		if !ok || domain == "" || value == "" {
-			return usageError("--txt %q: write DOMAIN=VALUE, e.g. acmecorp.company=cloudflare_dashboard_sso=...", r)
-		}
-		srv.AddZone(domain, "ns1."+domain)
-		srv.AddTXT(domain, value)
-		fmt.Fprintf(env.Stdout, "serving TXT %s %q\n", domain, value)
+	for _, r := range parsed {
+		srv.AddZone(r.domain, "ns1."+r.domain)
+		srv.AddTXT(r.domain, r.value)
+		fmt.Fprintf(env.Stdout, "serving TXT %s %q\n", r.domain, r.value)
 	}
 	fmt.Fprintf(env.Stdout, "DNS server on %s (UDP and TCP); start ssogate with --dns-nameservers %s\n", srv.Addr(), srv.Addr())
 	<-ctx.Done()

@@ -44,21 +44,15 @@ func runConfig(_ context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// openDB opens and migrates the configured database for the admin commands.
-func openDB(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) (*store.DB, config.Config, error) {
-	cfg, err := loadConfig(env, fs, args)
-	if err != nil {
-		return nil, cfg, err
-	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
-	return db, cfg, err
-}
-
 func runMigrate(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || (args[0] != "status" && args[0] != "up") {
 		return usageError("usage: ssogate migrate status|up [--data-dir DIR | --database-url URL]")
 	}
-	db, _, err := openDB(ctx, env, newFlags(env, "migrate", "migrate status|up [flags]"), args[1:])
+	cfg, err := loadConfig(env, newFlags(env, "migrate", "migrate status|up [flags]"), args[1:])
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir) // after the argument checks: a usage error creates nothing
 	if err != nil {
 		return err
 	}
@@ -105,14 +99,18 @@ func runAdmin(ctx context.Context, env *Env, args []string) error {
 func adminAccountCreate(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "admin account create", "admin account create [flags] NAME")
 	asJSON := fs.Bool("json", false, "print the account as JSON")
-	db, _, err := openDB(ctx, env, fs, args)
+	cfg, err := loadConfig(env, fs, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("give exactly one account name (quote it if it has spaces)")
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir) // after the argument checks: a usage error creates nothing
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if fs.NArg() != 1 {
-		return usageError("give exactly one account name (quote it if it has spaces)")
-	}
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
@@ -139,15 +137,19 @@ func adminTokenCreate(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the token as JSON, value included")
 	var perms stringList
 	fs.Var(&perms, "permission", "permission group name, e.g. \"SSO Connector Write\" (repeatable)")
-	db, _, err := openDB(ctx, env, fs, args)
+	cfg, err := loadConfig(env, fs, args)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
 	refs, err := permissionRefs(perms)
 	if err != nil {
 		return err
 	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir) // after the argument checks: a usage error creates nothing
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	if *name == "" {
 		*name = joinArgs(perms)
 	}

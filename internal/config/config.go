@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ssogate/ssogate/internal/store"
 )
 
 // Config is the server's configuration.
@@ -99,17 +101,28 @@ func envName(flagName string) string {
 }
 
 // Register adds the server flags to fs, writing into cfg.
-func Register(fs *flag.FlagSet, cfg *Config) {
+func Register(fs *flag.FlagSet, cfg *Config) { register(fs, cfg, nil) }
+
+// register adds the server flags; with errs, a malformed value is collected
+// there instead of stopping the parse, so Load reports every problem.
+func register(fs *flag.FlagSet, cfg *Config, errs *[]error) {
 	for _, o := range options() {
 		o := o
 		fs.Func(o.flag, o.usage+" (env "+o.env+", default "+strconv.Quote(o.get(cfg))+")", func(v string) error {
-			return o.set(cfg, v)
+			err := o.set(cfg, v)
+			if err != nil && errs != nil {
+				*errs = append(*errs, fmt.Errorf("--%s: %w", o.flag, err))
+				return nil
+			}
+			return err
 		})
 	}
 }
 
 // Load builds the configuration from defaults, then the environment, then
-// flags (flags win). Every problem is reported together.
+// flags (flags win). Every problem is reported together. Flags may follow
+// positional arguments ("admin account create NAME --json"); fs.Args()
+// returns the positionals afterwards.
 func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
 	cfg := Default()
 	var errs []error
@@ -125,9 +138,12 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 			*field(&cfg) = v
 		}
 	}
-	Register(fs, &cfg)
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
+	register(fs, &cfg, &errs)
+	if err := parseInterleaved(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, errors.Join(append(errs, err)...)
 	}
 	if err := errors.Join(append(errs, cfg.Validate())...); err != nil {
 		return cfg, err
@@ -179,6 +195,28 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// parseInterleaved parses flags placed before, between or after positional
+// arguments and leaves the positionals in fs.Args().
+func parseInterleaved(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...) // everything after "--" is positional
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
+}
+
 func wellFormedToken(v string) bool {
 	if len(v) != 40 {
 		return false
@@ -201,9 +239,7 @@ func (c Config) String() string {
 	for _, o := range options() {
 		v := o.get(&c)
 		if o.flag == "database-url" && v != "" {
-			if u, err := url.Parse(v); err == nil {
-				v = u.Redacted()
-			}
+			v = store.Redact(v)
 		}
 		lines = append(lines, fmt.Sprintf("%-22s %s", o.flag, v))
 	}

@@ -167,11 +167,20 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 	return db, nil
 }
 
-// Redact hides the password of a database URL so it can be printed.
+// Redact hides a database URL's secrets wherever libpq accepts them (the
+// user info and the password/sslpassword query parameters) so it can be
+// printed.
 func Redact(databaseURL string) string {
 	u, err := url.Parse(databaseURL)
 	if err != nil {
-		return "(unparseable URL)"
+		return "(unparseable URL, redacted)"
+	}
+	q := u.Query()
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+			u.RawQuery = q.Encode()
+		}
 	}
 	return u.Redacted()
 }
