@@ -41,10 +41,26 @@ func TestRouteTable(t *testing.T) {
 		t.Fatalf("create B's connector: %d %s", conn.Status, conn.Body)
 	}
 	list := send(t, env, "GET", "/accounts/"+b+"/tokens", bearer(bToken), nil).JSON(t)
+	created := func(path, body string) string {
+		r := send(t, env, "POST", "/accounts/"+b+path, bearer(bToken), []byte(body))
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create B's %s: %d %s", path, r.Status, r.Body)
+		}
+		id, _ := r.JSON(t)["result"].(map[string]any)["id"].(string)
+		return id
+	}
+	created("/access/organizations", `{"name":"Beta","auth_domain":"betacorp"}`)
+	idp := created("/access/identity_providers", `{"name":"idp","type":"oidc","config":{"client_id":"c","client_secret":"s",
+		"auth_url":"https://idp.example/a","token_url":"https://idp.example/t","certs_url":"https://idp.example/k"}}`)
+	pol := created("/access/policies", `{"name":"p","decision":"allow","include":[{"everyone":{}}]}`)
+	app := created("/access/apps", `{"type":"self_hosted","name":"app","domain":"app.betacorp.company","policies":["`+pol+`"]}`)
 	values := map[string]string{
 		"account_id":       b,
 		"sso_connector_id": conn.JSON(t)["result"].(map[string]any)["id"].(string),
 		"token_id":         list["result"].([]any)[0].(map[string]any)["id"].(string),
+		"idp_id":           idp,
+		"app_id":           app,
+		"policy_id":        pol,
 	}
 	before := snapshot(t, env, b, bToken)
 

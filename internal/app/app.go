@@ -8,13 +8,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
+	"github.com/ssogate/ssogate/internal/access"
 	"github.com/ssogate/ssogate/internal/accounts"
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/config"
 	"github.com/ssogate/ssogate/internal/dnsverify"
 	"github.com/ssogate/ssogate/internal/domains"
+	"github.com/ssogate/ssogate/internal/secretbox"
 	"github.com/ssogate/ssogate/internal/sso"
 	"github.com/ssogate/ssogate/internal/store"
 	"github.com/ssogate/ssogate/internal/tokens"
@@ -29,6 +32,7 @@ type App struct {
 	Accounts  *accounts.Service
 	SSO       *sso.Service
 	Worker    *sso.Worker
+	Access    *access.Service
 	API       *api.Router
 	Bootstrap *BootstrapResult // set when this start bootstrapped the database
 	handler   http.Handler
@@ -86,6 +90,12 @@ func (a *App) wire(opts Options) error {
 	a.Accounts = accounts.NewService(a.DB)
 	a.SSO = sso.NewService(a.DB, checker, sso.Config{Policy: policy, Now: opts.Now,
 		Settings: sso.Settings{PendingTTL: a.Config.VerificationDeadline, ManualCooldown: a.Config.VerifyCooldown}}, a.Log)
+	box, err := a.secretBox()
+	if err != nil {
+		return err
+	}
+	a.Access = access.NewService(a.DB, box, access.Config{AccessDomain: a.Config.AccessDomain,
+		Scheme: a.Config.AccessScheme, PortSuffix: a.portSuffix()}, a.Log, opts.Now)
 	a.Worker = sso.NewWorker(a.SSO, a.Config.VerifyConcurrency)
 	a.Worker.Interval = a.Config.VerifyInterval
 
@@ -93,6 +103,7 @@ func (a *App) wire(opts Options) error {
 	a.Accounts.Mount(a.API)
 	a.Tokens.Mount(a.API)
 	a.SSO.Mount(a.API)
+	a.Access.Mount(a.API)
 
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix+"/", a.API)
@@ -100,6 +111,42 @@ func (a *App) wire(opts Options) error {
 	mux.HandleFunc("GET /{$}", home)
 	a.handler = mux
 	return nil
+}
+
+// secretBox opens the key that seals secrets at rest: SSOGATE_SECRET_KEY,
+// else the key file (created on first start).
+func (a *App) secretBox() (*secretbox.Box, error) {
+	if a.Config.SecretKey != "" {
+		key, err := secretbox.ParseKey(a.Config.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("SSOGATE_SECRET_KEY: %w", err)
+		}
+		return secretbox.New(key)
+	}
+	path := a.Config.SecretKeyFile
+	if path == "" {
+		path = filepath.Join(a.Config.DataDir, "secret.key")
+	}
+	if a.Config.DatabaseURL != "" {
+		a.Log.Warn("sealing secrets with a key file; every instance on this PostgreSQL database must use the same key (set SSOGATE_SECRET_KEY)", "file", path)
+	}
+	key, err := secretbox.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	return secretbox.New(key)
+}
+
+// portSuffix is the ":port" of team-domain URLs, empty for 80 and 443.
+func (a *App) portSuffix() string {
+	port := a.Config.AccessPort
+	if port == "" {
+		_, port, _ = net.SplitHostPort(a.Config.Listen)
+	}
+	if port == "" || port == "80" || port == "443" || port == "0" {
+		return ""
+	}
+	return ":" + port
 }
 
 // Handler is the whole HTTP handler tree.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +39,20 @@ type Config struct {
 	LogLevel  string
 	LogFormat string
 
+	// Access: team domains are <team>.<AccessDomain>; AccessScheme and
+	// AccessPort build their URLs (AccessPort "" = the listen port; 80 and
+	// 443 are left out of URLs).
+	AccessDomain string
+	AccessScheme string
+	AccessPort   string
+
+	// SecretKeyFile holds the key that seals secrets at rest (IdP client
+	// secrets, signing keys); created in the data directory when missing.
+	// SecretKey (environment only, base64) wins over the file; several
+	// instances on one PostgreSQL must share it.
+	SecretKeyFile string
+	SecretKey     string
+
 	// Bootstrap settings are read from the environment only: they are
 	// secrets or one-time values that do not belong in a process list.
 	BootstrapEmail       string
@@ -57,6 +72,8 @@ func Default() Config {
 		VerifyCooldown:       5 * time.Second,
 		LogLevel:             "info",
 		LogFormat:            "text",
+		AccessDomain:         "access.localhost",
+		AccessScheme:         "http",
 		BootstrapEmail:       "admin@ssogate.localhost",
 		BootstrapAccountName: "Default account",
 	}
@@ -83,6 +100,10 @@ func options() []option {
 		list("denied-domains", "extra email domains that may not be claimed", func(c *Config) *[]string { return &c.DeniedDomains }),
 		list("denied-tlds", "top-level domains that may not be claimed (e.g. edu)", func(c *Config) *[]string { return &c.DeniedTLDs }),
 		prefixes("trusted-proxies", "CIDRs of proxies whose X-Forwarded-For is believed", func(c *Config) *[]netip.Prefix { return &c.TrustedProxies }),
+		str("access-domain", "parent domain of the Access team domains (<team>.<access-domain>)", func(c *Config) *string { return &c.AccessDomain }),
+		str("access-scheme", "scheme of team-domain URLs: http or https", func(c *Config) *string { return &c.AccessScheme }),
+		str("access-port", "port in team-domain URLs (default: the listen port; 80/443 are omitted)", func(c *Config) *string { return &c.AccessPort }),
+		str("secret-key-file", "file with the key sealing secrets at rest (default: secret.key in the data directory)", func(c *Config) *string { return &c.SecretKeyFile }),
 		str("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 		str("log-format", "text or json", func(c *Config) *string { return &c.LogFormat }),
 	}
@@ -94,6 +115,7 @@ var envOnly = map[string]func(*Config) *string{
 	"SSOGATE_BOOTSTRAP_PASSWORD":     func(c *Config) *string { return &c.BootstrapPassword },
 	"SSOGATE_BOOTSTRAP_TOKEN":        func(c *Config) *string { return &c.BootstrapToken },
 	"SSOGATE_BOOTSTRAP_ACCOUNT_NAME": func(c *Config) *string { return &c.BootstrapAccountName },
+	"SSOGATE_SECRET_KEY":             func(c *Config) *string { return &c.SecretKey },
 }
 
 func envName(flagName string) string {
@@ -183,6 +205,17 @@ func (c Config) Validate() error {
 	if c.VerifyCooldown < 0 {
 		bad("verify-cooldown: %s is negative", c.VerifyCooldown)
 	}
+	if !oneOf(c.AccessScheme, "http", "https") {
+		bad("access-scheme: %q is not http or https", c.AccessScheme)
+	}
+	if !accessDomainRE.MatchString(c.AccessDomain) {
+		bad("access-domain: %q is not a domain name such as access.localhost or access.example.com", c.AccessDomain)
+	}
+	if c.AccessPort != "" {
+		if n, err := strconv.Atoi(c.AccessPort); err != nil || n < 1 || n > 65535 {
+			bad("access-port: %q is not a port number", c.AccessPort)
+		}
+	}
 	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
 		bad("log-level: %q is not debug, info, warn or error", c.LogLevel)
 	}
@@ -216,6 +249,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) error {
 	}
 	return fs.Parse(append([]string{"--"}, pos...))
 }
+
+var accessDomainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 func wellFormedToken(v string) bool {
 	if len(v) != 40 {
@@ -252,6 +287,7 @@ func (c Config) String() string {
 	}
 	lines = append(lines, fmt.Sprintf("%-22s %s", "bootstrap-email", c.BootstrapEmail),
 		fmt.Sprintf("%-22s %s", "bootstrap-password", secret(c.BootstrapPassword)),
-		fmt.Sprintf("%-22s %s", "bootstrap-token", secret(c.BootstrapToken)))
+		fmt.Sprintf("%-22s %s", "bootstrap-token", secret(c.BootstrapToken)),
+		fmt.Sprintf("%-22s %s", "secret-key", secret(c.SecretKey)))
 	return strings.Join(lines, "\n") + "\n"
 }

@@ -47,6 +47,8 @@ func TestDefaults(t *testing.T) {
 		VerifyCooldown:       5 * time.Second,
 		LogLevel:             "info",
 		LogFormat:            "text",
+		AccessDomain:         "access.localhost",
+		AccessScheme:         "http",
 		BootstrapEmail:       "admin@ssogate.localhost",
 		BootstrapAccountName: "Default account",
 	}

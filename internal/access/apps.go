@@ -1,0 +1,214 @@
+package access
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ssogate/ssogate/internal/api"
+)
+
+// Application types ssogate serves.
+const (
+	TypeSelfHosted  = "self_hosted"
+	TypeDashSSO     = "dash_sso"
+	TypeBookmark    = "bookmark"
+	TypeAppLauncher = "app_launcher"
+)
+
+// App is an Access application as the API shows it.
+type App struct {
+	ID     string `json:"id"`
+	AUD    string `json:"aud"`
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Domain string `json:"domain"`
+	AppSettings
+	Policies  []Policy  `json:"policies"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	AccountID string    `json:"-"`
+}
+
+// AppSettings are stored as one JSON document.
+type AppSettings struct {
+	SessionDuration        string   `json:"session_duration"`
+	AllowedIdPs            []string `json:"allowed_idps"`
+	AutoRedirectToIdentity bool     `json:"auto_redirect_to_identity"`
+	AppLauncherVisible     bool     `json:"app_launcher_visible"`
+	LogoURL                string   `json:"logo_url,omitempty"`
+	CustomDenyMessage      string   `json:"custom_deny_message,omitempty"`
+	CustomDenyURL          string   `json:"custom_deny_url,omitempty"`
+	Tags                   []string `json:"tags"`
+}
+
+// AppInput is a create or (merged) update body.
+type AppInput struct {
+	Name                   *string          `json:"name"`
+	Type                   *string          `json:"type"`
+	Domain                 *string          `json:"domain"`
+	SessionDuration        *string          `json:"session_duration"`
+	AllowedIdPs            *[]string        `json:"allowed_idps"`
+	AutoRedirectToIdentity *bool            `json:"auto_redirect_to_identity"`
+	AppLauncherVisible     *bool            `json:"app_launcher_visible"`
+	LogoURL                *string          `json:"logo_url"`
+	CustomDenyMessage      *string          `json:"custom_deny_message"`
+	CustomDenyURL          *string          `json:"custom_deny_url"`
+	Tags                   *[]string        `json:"tags"`
+	Policies               *[]PolicyLinkRaw `json:"policies"`
+}
+
+// PolicyLinkRaw is one item of an app's policies array: a bare reusable
+// policy id, or {"id":…, "precedence":…}.
+type PolicyLinkRaw struct {
+	ID         string
+	Precedence int
+}
+
+// UnmarshalJSON accepts both forms.
+func (l *PolicyLinkRaw) UnmarshalJSON(b []byte) error {
+	var id string
+	if err := json.Unmarshal(b, &id); err == nil {
+		l.ID = id
+		return nil
+	}
+	var obj struct {
+		ID         string `json:"id"`
+		Precedence int    `json:"precedence"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return fmt.Errorf("each policies item is a policy id or {\"id\":…,\"precedence\":…}")
+	}
+	l.ID, l.Precedence = obj.ID, obj.Precedence
+	return nil
+}
+
+// newAUD returns an application audience tag: 64 hex characters.
+func newAUD() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// applyApp validates in and merges it into a. Checks that need the
+// database (IdP ids, singletons, policy links) are the caller's.
+func (s *Service) applyApp(a *App, in AppInput, create bool) error {
+	if create && in.Type == nil {
+		return api.Invalid("/type", "type is required: self_hosted, bookmark, app_launcher or dash_sso")
+	}
+	if in.Type != nil {
+		if !create && *in.Type != a.Type {
+			return api.Invalid("/type", "an application's type cannot change; create a new application")
+		}
+		switch *in.Type {
+		case TypeSelfHosted, TypeBookmark, TypeAppLauncher, TypeDashSSO:
+			a.Type = *in.Type
+		default:
+			return api.Invalid("/type", "type %q is not supported; use self_hosted, bookmark, app_launcher or dash_sso", *in.Type)
+		}
+	}
+	if err := s.applyAppFields(a, in); err != nil {
+		return err
+	}
+	return s.checkAppShape(a)
+}
+
+func (s *Service) applyAppFields(a *App, in AppInput) error {
+	str := func(dst *string, v *string) {
+		if v != nil {
+			*dst = strings.TrimSpace(*v)
+		}
+	}
+	str(&a.Name, in.Name)
+	str(&a.Domain, in.Domain)
+	str(&a.LogoURL, in.LogoURL)
+	str(&a.CustomDenyMessage, in.CustomDenyMessage)
+	str(&a.CustomDenyURL, in.CustomDenyURL)
+	if in.SessionDuration != nil {
+		if err := checkDuration("/session_duration", *in.SessionDuration, time.Minute, 730*time.Hour); err != nil {
+			return err
+		}
+		a.SessionDuration = *in.SessionDuration
+	}
+	if in.AllowedIdPs != nil {
+		a.AllowedIdPs = *in.AllowedIdPs
+	}
+	if in.AutoRedirectToIdentity != nil {
+		a.AutoRedirectToIdentity = *in.AutoRedirectToIdentity
+	}
+	if in.AppLauncherVisible != nil {
+		a.AppLauncherVisible = *in.AppLauncherVisible
+	}
+	if in.Tags != nil {
+		a.Tags = *in.Tags
+	}
+	return nil
+}
+
+// checkAppShape checks what each type requires.
+func (s *Service) checkAppShape(a *App) error {
+	if a.AllowedIdPs == nil {
+		a.AllowedIdPs = []string{}
+	}
+	if a.Tags == nil {
+		a.Tags = []string{}
+	}
+	if a.AutoRedirectToIdentity && len(a.AllowedIdPs) != 1 {
+		return api.Invalid("/auto_redirect_to_identity", "auto_redirect_to_identity needs exactly one identity provider in allowed_idps (it has %d)", len(a.AllowedIdPs))
+	}
+	for _, u := range []struct{ ptr, v string }{{"/logo_url", a.LogoURL}, {"/custom_deny_url", a.CustomDenyURL}} {
+		if u.v != "" {
+			if err := checkURL(u.ptr, u.v); err != nil {
+				return err
+			}
+		}
+	}
+	switch a.Type {
+	case TypeSelfHosted:
+		d, err := checkAppDomain(a.Domain)
+		if err != nil {
+			return err
+		}
+		a.Domain = d
+	case TypeBookmark:
+		if err := checkURL("/domain", bookmarkURL(a.Domain)); err != nil {
+			return err
+		}
+	}
+	if a.Name == "" {
+		if a.Type != TypeAppLauncher && a.Type != TypeDashSSO {
+			return api.Invalid("/name", "name is required (it is shown in the App Launcher)")
+		}
+		a.Name = map[string]string{TypeAppLauncher: "App Launcher", TypeDashSSO: "SSO App"}[a.Type]
+	}
+	if len(a.Name) > 200 {
+		return api.Invalid("/name", "name is at most 200 characters")
+	}
+	return nil
+}
+
+// checkAppDomain normalises a self-hosted application's host[/path].
+func checkAppDomain(d string) (string, error) {
+	d = strings.ToLower(strings.TrimSpace(d))
+	host, path, _ := strings.Cut(d, "/")
+	u, err := url.Parse("http://" + host)
+	if d == "" || err != nil || u.Host != host || u.User != nil || strings.ContainsAny(d, " \\?#") || strings.Contains(host, "*") {
+		return "", api.Invalid("/domain", "domain must be the protected host name, optionally with a path, such as app.acmecorp.company or app.acmecorp.company/admin, not %q", d)
+	}
+	if path != "" {
+		return host + "/" + strings.TrimSuffix(path, "/"), nil
+	}
+	return host, nil
+}
+
+// bookmarkURL accepts a bare host as an https URL, as Cloudflare does.
+func bookmarkURL(d string) string {
+	if strings.Contains(d, "://") {
+		return d
+	}
+	return "https://" + d
+}

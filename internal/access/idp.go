@@ -1,0 +1,210 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/ssogate/ssogate/internal/api"
+)
+
+// Masked stands for a stored secret in responses. Sending it back in an
+// update keeps the stored secret, so clients can PUT what they GET.
+const Masked = "**********"
+
+// IdentityProvider is an identity provider as the API shows it.
+type IdentityProvider struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Type      string     `json:"type"`
+	Config    OIDCConfig `json:"config"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	AccountID string     `json:"-"`
+}
+
+// OIDCConfig is the configuration of a generic OIDC provider
+// (cloudflare-api.md §4.2) plus IssuerURL, from which the endpoints are
+// discovered when they are not given (authentik's
+// https://authentik.company/application/o/<slug>/).
+type OIDCConfig struct {
+	ClientID       string   `json:"client_id"`
+	ClientSecret   string   `json:"client_secret,omitempty"`
+	AuthURL        string   `json:"auth_url"`
+	TokenURL       string   `json:"token_url"`
+	CertsURL       string   `json:"certs_url"`
+	IssuerURL      string   `json:"issuer_url,omitempty"`
+	Scopes         []string `json:"scopes"`
+	PKCEEnabled    bool     `json:"pkce_enabled"`
+	EmailClaimName string   `json:"email_claim_name"`
+	Claims         []string `json:"claims"`
+}
+
+// IdPInput is a create or update body.
+type IdPInput struct {
+	Name   *string        `json:"name"`
+	Type   *string        `json:"type"`
+	Config *OIDCConfigRaw `json:"config"`
+}
+
+// OIDCConfigRaw is the config block of a request: every key optional so an
+// update can change one of them.
+type OIDCConfigRaw struct {
+	ClientID       *string   `json:"client_id"`
+	ClientSecret   *string   `json:"client_secret"`
+	AuthURL        *string   `json:"auth_url"`
+	TokenURL       *string   `json:"token_url"`
+	CertsURL       *string   `json:"certs_url"`
+	IssuerURL      *string   `json:"issuer_url"`
+	Scopes         *[]string `json:"scopes"`
+	PKCEEnabled    *bool     `json:"pkce_enabled"`
+	EmailClaimName *string   `json:"email_claim_name"`
+	Claims         *[]string `json:"claims"`
+}
+
+// applyIdP validates in and merges it into p (secret handled separately:
+// it is returned, not stored in p, so it never reaches a response).
+func (s *Service) applyIdP(ctx context.Context, p *IdentityProvider, in IdPInput, create bool) (secret *string, err error) {
+	if create && (in.Name == nil || in.Type == nil || in.Config == nil) {
+		return nil, api.Invalid("", "name, type and config are required, e.g. {\"name\":\"authentik\",\"type\":\"oidc\",\"config\":{\"client_id\":\"…\",\"client_secret\":\"…\",\"issuer_url\":\"https://authentik.company/application/o/<slug>/\"}}")
+	}
+	if in.Name != nil {
+		n := strings.TrimSpace(*in.Name)
+		if n == "" || len(n) > 200 {
+			return nil, api.Invalid("/name", "name must be 1 to 200 characters (it is shown on the login page)")
+		}
+		p.Name = n
+	}
+	if in.Type != nil {
+		switch *in.Type {
+		case "oidc":
+			p.Type = "oidc"
+		case "saml":
+			return nil, api.Invalid("/type", "SAML identity providers are not supported yet; use type \"oidc\" (authentik offers both)")
+		default:
+			return nil, api.Invalid("/type", "type %q is not supported; ssogate federates with OpenID Connect providers: use \"oidc\"", *in.Type)
+		}
+	}
+	if in.Config != nil {
+		secret = in.Config.ClientSecret
+		if secret != nil && *secret == Masked {
+			secret = nil
+		}
+		mergeOIDC(&p.Config, *in.Config)
+	}
+	if create && (secret == nil || *secret == "") {
+		return nil, api.Invalid("/config/client_secret", "config.client_secret is required (the OAuth client secret from the IdP)")
+	}
+	if err := s.completeOIDC(ctx, &p.Config); err != nil {
+		return nil, err
+	}
+	return secret, nil
+}
+
+func mergeOIDC(c *OIDCConfig, in OIDCConfigRaw) {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = strings.TrimSpace(*v)
+		}
+	}
+	set(&c.ClientID, in.ClientID)
+	set(&c.AuthURL, in.AuthURL)
+	set(&c.TokenURL, in.TokenURL)
+	set(&c.CertsURL, in.CertsURL)
+	set(&c.IssuerURL, in.IssuerURL)
+	set(&c.EmailClaimName, in.EmailClaimName)
+	if in.Scopes != nil {
+		c.Scopes = *in.Scopes
+	}
+	if in.PKCEEnabled != nil {
+		c.PKCEEnabled = *in.PKCEEnabled
+	}
+	if in.Claims != nil {
+		c.Claims = *in.Claims
+	}
+}
+
+// completeOIDC fills defaults, discovers missing endpoints from the issuer
+// and checks every URL.
+func (s *Service) completeOIDC(ctx context.Context, c *OIDCConfig) error {
+	if c.ClientID == "" {
+		return api.Invalid("/config/client_id", "config.client_id is required (the OAuth client id from the IdP)")
+	}
+	if len(c.Scopes) == 0 {
+		c.Scopes = []string{"openid", "email", "profile"}
+	}
+	if !contains(c.Scopes, "openid") {
+		return api.Invalid("/config/scopes", "config.scopes must include \"openid\"")
+	}
+	if c.EmailClaimName == "" {
+		c.EmailClaimName = "email"
+	}
+	if c.Claims == nil {
+		c.Claims = []string{}
+	}
+	if c.IssuerURL != "" && (c.AuthURL == "" || c.TokenURL == "" || c.CertsURL == "") {
+		if err := s.discover(ctx, c); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct{ ptr, v string }{{"auth_url", c.AuthURL}, {"token_url", c.TokenURL}, {"certs_url", c.CertsURL}} {
+		if err := checkURL("/config/"+f.ptr, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// discover fills the endpoints from the issuer's discovery document.
+// go-oidc checks that the document names the same issuer.
+func (s *Service) discover(ctx context.Context, c *OIDCConfig) error {
+	if err := checkURL("/config/issuer_url", c.IssuerURL); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, s.http), 10*time.Second)
+	defer cancel()
+	p, err := oidc.NewProvider(ctx, c.IssuerURL)
+	if err != nil {
+		return api.Invalid("/config/issuer_url", "could not read the discovery document of %s: %v. For authentik the issuer is https://authentik.company/application/o/<slug>/ (with the trailing slash); or give auth_url, token_url and certs_url yourself",
+			c.IssuerURL, err)
+	}
+	var doc struct {
+		JWKS string `json:"jwks_uri"`
+	}
+	_ = p.Claims(&doc)
+	ep := p.Endpoint()
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	fill(&c.AuthURL, ep.AuthURL)
+	fill(&c.TokenURL, ep.TokenURL)
+	fill(&c.CertsURL, doc.JWKS)
+	return nil
+}
+
+func checkURL(ptr, v string) error {
+	u, err := url.Parse(v)
+	if v == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return api.Invalid(ptr, "%s must be an absolute http(s) URL without credentials or fragment, not %q",
+			strings.TrimPrefix(ptr, "/config/"), v)
+	}
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// sealAAD binds a sealed secret to its row.
+func sealAAD(id string) string { return fmt.Sprintf("access_idp:%s", id) }

@@ -1,0 +1,63 @@
+package access
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/ssogate/ssogate/internal/api"
+	"github.com/ssogate/ssogate/internal/secretbox"
+	"github.com/ssogate/ssogate/internal/store"
+	"github.com/ssogate/ssogate/internal/tokens"
+)
+
+// Config is what the Access layer needs to know about its deployment.
+type Config struct {
+	// AccessDomain is the parent of every team domain ("access.localhost":
+	// teams live at <team>.access.localhost).
+	AccessDomain string
+	// Scheme and PortSuffix build the team URL: "http" and ":8080" locally,
+	// "https" and "" behind TLS on 443.
+	Scheme     string
+	PortSuffix string
+}
+
+// Service is the Access domain's entry point.
+type Service struct {
+	db   *store.DB
+	box  *secretbox.Box
+	cfg  Config
+	log  *slog.Logger
+	now  func() time.Time
+	http *http.Client // for IdP discovery documents
+}
+
+// NewService returns a Service. now may be nil.
+func NewService(db *store.DB, box *secretbox.Box, cfg Config, log *slog.Logger, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, box: box, cfg: cfg, log: log, now: store.Clock(now),
+		http: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// SetHTTPClient replaces the client used to fetch IdP discovery documents.
+func (s *Service) SetHTTPClient(c *http.Client) { s.http = c }
+
+// Mount registers the Access API routes.
+func (s *Service) Mount(rt *api.Router) {
+	orgRead := []string{tokens.AccessOrgRead, tokens.AccessOrgWrite}
+	orgWrite := []string{tokens.AccessOrgWrite}
+	base := "/accounts/{account_id}/access"
+	rt.Handle(api.Route{Method: "GET", Path: base + "/organizations", Permissions: orgRead, Handle: s.handleGetOrg})
+	rt.Handle(api.Route{Method: "POST", Path: base + "/organizations", Permissions: orgWrite, Handle: s.handleCreateOrg})
+	rt.Handle(api.Route{Method: "PUT", Path: base + "/organizations", Permissions: orgWrite, Handle: s.handleUpdateOrg})
+
+	idps := base + "/identity_providers"
+	rt.Handle(api.Route{Method: "POST", Path: idps, Permissions: orgWrite, Handle: s.handleCreateIdP})
+	rt.Handle(api.Route{Method: "GET", Path: idps, Permissions: orgRead, Handle: s.handleListIdPs})
+	rt.Handle(api.Route{Method: "GET", Path: idps + "/{idp_id}", Permissions: orgRead, Handle: s.handleGetIdP})
+	rt.Handle(api.Route{Method: "PUT", Path: idps + "/{idp_id}", Permissions: orgWrite, Handle: s.handleUpdateIdP})
+	rt.Handle(api.Route{Method: "DELETE", Path: idps + "/{idp_id}", Permissions: orgWrite, Handle: s.handleDeleteIdP})
+	s.mountApps(rt)
+}

@@ -1,0 +1,75 @@
+package refop
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+)
+
+// The only stylesheet, inline and pinned by hash in the CSP, so the pages
+// load nothing from anywhere and run no script.
+const pageCSS = `body{font:16px/1.5 system-ui,sans-serif;background:#f4f4f5;color:#18181b;margin:0}` +
+	`main{max-width:22rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:.5rem;box-shadow:0 1px 3px #0002}` +
+	`h1{font-size:1.4rem;margin:0 0 1rem}label{display:block;margin-top:1rem;font-weight:600}` +
+	`input{box-sizing:border-box;width:100%;padding:.5rem;margin-top:.25rem;border:1px solid #a1a1aa;border-radius:.25rem;font:inherit}` +
+	`button{margin-top:1.5rem;width:100%;padding:.6rem;border:0;border-radius:.25rem;background:#fd4b2d;color:#fff;font:inherit;font-weight:600}` +
+	`.error{background:#fee2e2;color:#991b1b;padding:.5rem .75rem;border-radius:.25rem}code{font-size:.9em}`
+
+var pageCSP = func() string {
+	sum := sha256.Sum256([]byte(pageCSS))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
+		"base-uri 'none'; frame-ancestors 'none'"
+	// No form-action: browsers apply it to the redirect that follows the
+	// login POST, and that redirect goes to the relying party.
+}()
+
+var pages = template.Must(template.New("pages").Parse(`
+{{define "head"}}<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{{.Title}}</title><style>` + pageCSS + `</style></head>{{end}}
+
+{{define "login"}}{{template "head" .}}<body><main>
+<h1>{{.Title}}</h1>
+<p>to continue to <strong>{{.Client}}</strong></p>
+{{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="id" value="{{.ID}}">
+<label for="username">Username</label>
+<input id="username" name="username" autocomplete="username" value="{{.Username}}" required autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form></main></body></html>{{end}}
+
+{{define "message"}}{{template "head" .}}<body><main>
+<h1>{{.Title}}</h1>
+{{if .Code}}<p class="error" role="alert"><code>{{.Code}}</code></p>{{end}}
+<p>{{if .Message}}{{.Message}}{{else}}The request could not be processed.{{end}}</p>
+</main></body></html>{{end}}
+`))
+
+type pageData struct {
+	Title, Message, Code                string // message page
+	Client, Error, Action, ID, Username string // login page
+}
+
+func renderPage(w http.ResponseWriter, status int, name string, data pageData) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	buf.WriteTo(w)
+}
