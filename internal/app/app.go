@@ -9,9 +9,12 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ssogate/ssogate/internal/access"
+	"github.com/ssogate/ssogate/internal/access/keys"
+	"github.com/ssogate/ssogate/internal/access/portal"
 	"github.com/ssogate/ssogate/internal/accounts"
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/config"
@@ -33,6 +36,8 @@ type App struct {
 	SSO       *sso.Service
 	Worker    *sso.Worker
 	Access    *access.Service
+	Keys      *keys.Manager
+	Portal    *portal.Portal
 	API       *api.Router
 	Bootstrap *BootstrapResult // set when this start bootstrapped the database
 	handler   http.Handler
@@ -96,6 +101,16 @@ func (a *App) wire(opts Options) error {
 	}
 	a.Access = access.NewService(a.DB, box, access.Config{AccessDomain: a.Config.AccessDomain,
 		Scheme: a.Config.AccessScheme, PortSuffix: a.portSuffix()}, a.Log, opts.Now)
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	a.Keys = keys.NewManager(a.DB, box, now, keys.Options{})
+	a.Portal = portal.New(a.DB, a.Access, a.Keys, portal.Config{AccessDomain: a.Config.AccessDomain,
+		Secure: a.Config.AccessScheme == "https", Now: now, DashboardACS: a.dashboardURL() + "/login/sso"}, a.Log)
+	a.SSO.OnEnabledChange(func(ctx context.Context, q store.Querier, c sso.Connector) (string, error) {
+		return a.Access.SetDashSSO(ctx, q, c.AccountID, c.EmailDomain, c.Enabled)
+	})
 	a.Worker = sso.NewWorker(a.SSO, a.Config.VerifyConcurrency)
 	a.Worker.Interval = a.Config.VerifyInterval
 
@@ -109,7 +124,7 @@ func (a *App) wire(opts Options) error {
 	mux.Handle(api.Prefix+"/", a.API)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /{$}", home)
-	a.handler = mux
+	a.handler = a.routeHost(mux)
 	return nil
 }
 
@@ -147,6 +162,26 @@ func (a *App) portSuffix() string {
 		return ""
 	}
 	return ":" + port
+}
+
+// routeHost sends requests for a team domain to the Access portal and
+// everything else to mux.
+func (a *App) routeHost(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.Portal.IsTeamHost(r.Host) {
+			a.Portal.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// dashboardURL is the dashboard's external base URL.
+func (a *App) dashboardURL() string {
+	if a.Config.DashboardURL != "" {
+		return strings.TrimSuffix(a.Config.DashboardURL, "/")
+	}
+	return "http://localhost" + a.portSuffix()
 }
 
 // Handler is the whole HTTP handler tree.

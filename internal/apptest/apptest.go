@@ -13,8 +13,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,18 +74,54 @@ func New(t testing.TB, opts ...Option) *Env {
 	cfg.BootstrapToken = ids.NewTokenValue()
 	cfg.BootstrapPassword = "correct horse battery staple"
 	cfg.VerifyCooldown = 0
+	// Listen first, so team-domain URLs can carry the real port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	cfg.AccessPort = port
+	cfg.DashboardURL = "http://localhost:" + port
 	o := app.Options{Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	for _, opt := range opts {
 		opt(&cfg, &o)
 	}
 	a, err := app.New(context.Background(), cfg, o, io.Discard)
 	if err != nil {
+		ln.Close()
 		t.Fatalf("start ssogate: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler())
+	srv := httptest.NewUnstartedServer(a.Handler())
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	return &Env{T: t, App: a, Server: srv, APIURL: srv.URL + "/client/v4", AccountID: a.Bootstrap.Account.ID,
 		Token: cfg.BootstrapToken, DNS: dns}
+}
+
+// Browser returns an HTTP client that behaves like a browser on this
+// machine: a cookie jar, and every *.localhost host name reaching this
+// server (as browsers resolve *.localhost to loopback). Redirects are not
+// followed, so tests can check each hop.
+func (e *Env) Browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	addr := e.Server.Listener.Addr().String()
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, host string) (net.Conn, error) {
+		h, _, _ := net.SplitHostPort(host)
+		if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+			host = addr
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, host)
+	}}
+	return &http.Client{Jar: jar, Transport: tr, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Port is the server's port.
+func (e *Env) Port() string {
+	_, port, _ := net.SplitHostPort(e.Server.Listener.Addr().String())
+	return port
 }
 
 // Client returns an official SDK client for the token, without retries and

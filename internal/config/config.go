@@ -45,6 +45,9 @@ type Config struct {
 	AccessDomain string
 	AccessScheme string
 	AccessPort   string
+	// DashboardURL is the dashboard's external base URL, where the SSO App
+	// sends its assertions ("" = http://localhost:<listen port>).
+	DashboardURL string
 
 	// SecretKeyFile holds the key that seals secrets at rest (IdP client
 	// secrets, signing keys); created in the data directory when missing.
@@ -103,6 +106,7 @@ func options() []option {
 		str("access-domain", "parent domain of the Access team domains (<team>.<access-domain>)", func(c *Config) *string { return &c.AccessDomain }),
 		str("access-scheme", "scheme of team-domain URLs: http or https", func(c *Config) *string { return &c.AccessScheme }),
 		str("access-port", "port in team-domain URLs (default: the listen port; 80/443 are omitted)", func(c *Config) *string { return &c.AccessPort }),
+		str("dashboard-url", "external base URL of the dashboard (default: http://localhost:<listen port>)", func(c *Config) *string { return &c.DashboardURL }),
 		str("secret-key-file", "file with the key sealing secrets at rest (default: secret.key in the data directory)", func(c *Config) *string { return &c.SecretKeyFile }),
 		str("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 		str("log-format", "text or json", func(c *Config) *string { return &c.LogFormat }),
@@ -210,6 +214,11 @@ func (c Config) Validate() error {
 	}
 	if !accessDomainRE.MatchString(c.AccessDomain) {
 		bad("access-domain: %q is not a domain name such as access.localhost or access.example.com", c.AccessDomain)
+	}
+	if c.DashboardURL != "" {
+		if u, err := url.Parse(c.DashboardURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("dashboard-url: %q is not an http(s) URL such as https://dash.example.com", c.DashboardURL)
+		}
 	}
 	if c.AccessPort != "" {
 		if n, err := strconv.Atoi(c.AccessPort); err != nil || n < 1 || n > 65535 {

@@ -77,11 +77,15 @@ func (s *Service) handleUpdate(r *api.Request) (any, error) {
 	if err := r.Decode(&in, false); err != nil {
 		return nil, err
 	}
-	c, err := s.Update(r.Context(), r.AccountID, id, in)
+	c, note, err := s.Update(r.Context(), r.AccountID, id, in)
 	if err != nil {
 		return nil, err
 	}
-	return c.View(), nil
+	rep := api.Reply{Result: c.View()}
+	if note != "" {
+		rep.Messages = []api.Message{{Code: 10000, Message: note}}
+	}
+	return rep, nil
 }
 
 func (s *Service) handleDelete(r *api.Request) (any, error) {

@@ -29,6 +29,16 @@ type Service struct {
 	settings Settings
 	log      *slog.Logger
 	now      func() time.Time
+	// onEnabled runs inside the transaction that enables or disables a
+	// connector (Access keeps its "SSO App" in step); its note, if any, is
+	// returned to the caller.
+	onEnabled func(ctx context.Context, q store.Querier, c Connector) (note string, err error)
+}
+
+// OnEnabledChange registers the hook run when a connector is enabled or
+// disabled, in the same transaction.
+func (s *Service) OnEnabledChange(f func(ctx context.Context, q store.Querier, c Connector) (string, error)) {
+	s.onEnabled = f
 }
 
 // Config configures a Service.
@@ -145,10 +155,11 @@ type UpdateInput struct {
 }
 
 // Update applies a PATCH. Enabling requires a verified domain; disabling
-// always works, because it is how a locked-out admin restores password login.
-func (s *Service) Update(ctx context.Context, accountID, id string, in UpdateInput) (Connector, error) {
+// always works, because it is how a locked-out admin restores password
+// login. The note says what else happened (or could not), for the response.
+func (s *Service) Update(ctx context.Context, accountID, id string, in UpdateInput) (c Connector, note string, err error) {
 	var out Connector
-	err := s.mutate(ctx, accountID, id, func(c *Connector) (string, error) {
+	err = s.mutate(ctx, accountID, id, func(c *Connector) (string, error) {
 		action := "sso_connector_update"
 		if in.Enabled != nil && *in.Enabled && !c.Enabled {
 			if c.Status != Verified {
@@ -166,8 +177,8 @@ func (s *Service) Update(ctx context.Context, accountID, id string, in UpdateInp
 			c.UseFedRAMP = *in.UseFedrampLanguage
 		}
 		return action, nil
-	}, &out)
-	return out, err
+	}, &out, &note)
+	return out, note, err
 }
 
 func notVerified(c Connector) error {
@@ -203,7 +214,7 @@ func (s *Service) Delete(ctx context.Context, accountID, id string) error {
 
 // mutate loads a connector, lets change edit it (returning the audit
 // action), and saves it with the audit entry in one transaction.
-func (s *Service) mutate(ctx context.Context, accountID, id string, change func(*Connector) (string, error), out *Connector) error {
+func (s *Service) mutate(ctx context.Context, accountID, id string, change func(*Connector) (string, error), out *Connector, note *string) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		c, err := get(ctx, tx, accountID, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -221,6 +232,15 @@ func (s *Service) mutate(ctx context.Context, accountID, id string, change func(
 		c.UpdatedOn = s.now().UTC()
 		if err := save(ctx, tx, c); err != nil {
 			return s.claimConflict(ctx, tx, c, err)
+		}
+		if c.Enabled != old.Enabled && s.onEnabled != nil {
+			n, err := s.onEnabled(ctx, tx, c)
+			if err != nil {
+				return err
+			}
+			if note != nil {
+				*note = n
+			}
 		}
 		*out = c
 		return record(ctx, tx, c, action, &old)

@@ -29,7 +29,7 @@ func (s *Service) BeginVerification(ctx context.Context, accountID, id string) (
 			cur.NextCheckAt = &next
 		}
 		return "sso_connector_verification_begin", nil
-	}, &c)
+	}, &c, nil)
 	if err != nil || c.Status != Pending || c.NextCheckAt.After(s.now()) {
 		return c, err
 	}

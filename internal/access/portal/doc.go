@@ -1,0 +1,24 @@
+// Package portal serves an account's Access team domain
+// (<team>.<access domain>) to browsers: the login page and the hand-off to
+// the identity provider (/cdn-cgi/access/login/<host>), the IdP callback
+// (/cdn-cgi/access/callback), the signing keys (/cdn-cgi/access/certs), the
+// signed-in identity (/cdn-cgi/access/get-identity), logout, the App
+// Launcher at the root, and the dashboard SSO sign-in behind the "SSO App"
+// tile (/cdn-cgi/access/sso/dash).
+//
+// The flow (access-flow.md §1):
+//
+//	login/<host> ── choose IdP ──▶ IdP authorize ──▶ callback
+//	   │ CF_Session cookie binds the        │ state (constant time), nonce, PKCE;
+//	   │ login row (state, nonce, verifier, │ ID token verified by internal/idp/oidc
+//	   │ IdP, relative return path)         ▼
+//	   │                         session row + CF_Authorization (org token, RS256)
+//	   ▼                                    │
+//	every page re-reads the session (revocable) and evaluates the target
+//	application's policies with internal/access/policy: allow, or a deny page
+//	that says which rule refused the user.
+//
+// Every redirect target taken from a request is reduced to a relative path
+// on the team domain (SafeRedirect); login state is bound to the browser
+// that started it; tokens are revoked by logout through their session row.
+package portal

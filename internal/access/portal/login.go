@@ -1,0 +1,233 @@
+package portal
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ssogate/ssogate/internal/access"
+	"github.com/ssogate/ssogate/internal/api"
+	"github.com/ssogate/ssogate/internal/audit"
+	oidcrp "github.com/ssogate/ssogate/internal/idp/oidc"
+	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/store"
+)
+
+func callbackURL(org orgInfo) string { return org.TeamURL + "/cdn-cgi/access/callback" }
+
+// loginTarget is the application a login is for (nil: the team domain
+// itself, i.e. the App Launcher when there is none).
+func (p *Portal) loginTarget(r *http.Request, org orgInfo) (*access.App, error) {
+	aud := r.URL.Query().Get("kid")
+	if aud == "" {
+		return p.appOfType(r, org, access.TypeAppLauncher)
+	}
+	a, err := p.access.AppByAUD(r.Context(), aud)
+	if err != nil || a.AccountID != org.AccountID {
+		return nil, &pageError{status: http.StatusBadRequest, title: "Unknown application",
+			message: "This sign-in link names an application that does not exist here."}
+	}
+	return &a, nil
+}
+
+func (p *Portal) appOfType(r *http.Request, org orgInfo, typ string) (*access.App, error) {
+	return p.appOfTypeCtx(r.Context(), org, typ)
+}
+
+// allowedIdPs are the identity providers a login may use: the app's list,
+// or every provider of the account when the list is empty.
+func (p *Portal) allowedIdPs(r *http.Request, org orgInfo, app *access.App) ([]access.IdentityProvider, error) {
+	all, err := p.access.ListIdPs(r.Context(), org.AccountID)
+	if err != nil || app == nil || len(app.AllowedIdPs) == 0 {
+		return all, err
+	}
+	var out []access.IdentityProvider
+	for _, idp := range all {
+		for _, id := range app.AllowedIdPs {
+			if idp.ID == id {
+				out = append(out, idp)
+			}
+		}
+	}
+	return out, nil
+}
+
+// handleLogin shows the choice of identity providers, or goes straight to
+// the one chosen (or the only one, with auto-redirect on).
+func (p *Portal) handleLogin(w http.ResponseWriter, r *http.Request, org orgInfo) error {
+	app, err := p.loginTarget(r, org)
+	if err != nil {
+		return err
+	}
+	idps, err := p.allowedIdPs(r, org, app)
+	if err != nil {
+		return err
+	}
+	if len(idps) == 0 {
+		return &pageError{status: http.StatusServiceUnavailable, title: "Sign-in is not configured",
+			message: "No identity provider is set up for this application. An administrator must add one."}
+	}
+	q := r.URL.Query()
+	redirect := SafeRedirect(q.Get("redirect_url"))
+	auto := org.AutoRedirectToIdentity || (app != nil && app.AutoRedirectToIdentity)
+	if chosen := q.Get("idp"); chosen != "" || (auto && len(idps) == 1) {
+		if chosen == "" {
+			chosen = idps[0].ID
+		}
+		for _, idp := range idps {
+			if idp.ID == chosen {
+				return p.beginLogin(w, r, org, idp.ID, app, redirect)
+			}
+		}
+		return &pageError{status: http.StatusBadRequest, title: "Unknown sign-in method",
+			message: "That identity provider cannot be used here. Go back and choose another."}
+	}
+	return p.renderChooser(w, r, org, app, idps, redirect)
+}
+
+type choice struct{ Name, URL string }
+
+func (p *Portal) renderChooser(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App, idps []access.IdentityProvider, redirect string) error {
+	data := struct {
+		Team, App string
+		IdPs      []choice
+	}{Team: org.Name}
+	if app != nil && app.Type != access.TypeAppLauncher {
+		data.App = app.Name
+	}
+	for _, idp := range idps {
+		v := url.Values{"idp": {idp.ID}, "redirect_url": {redirect}}
+		if k := r.URL.Query().Get("kid"); k != "" {
+			v.Set("kid", k)
+		}
+		data.IdPs = append(data.IdPs, choice{Name: idp.Name, URL: "/cdn-cgi/access/login/" + url.PathEscape(r.PathValue("host")) + "?" + v.Encode()})
+	}
+	p.render(w, http.StatusOK, "choose", data)
+	return nil
+}
+
+func provider(idp access.IdentityProvider, secret string) oidcrp.Provider {
+	c := idp.Config
+	return oidcrp.Provider{ClientID: c.ClientID, ClientSecret: secret, AuthURL: c.AuthURL, TokenURL: c.TokenURL,
+		CertsURL: c.CertsURL, Issuer: c.IssuerURL, Scopes: c.Scopes, PKCE: c.PKCEEnabled, EmailClaim: c.EmailClaimName,
+		Claims: c.Claims}
+}
+
+func (p *Portal) beginLogin(w http.ResponseWriter, r *http.Request, org orgInfo, idpID string, app *access.App, redirect string) error {
+	idp, secret, err := p.access.IdPSecret(r.Context(), org.AccountID, idpID)
+	if err != nil {
+		return err
+	}
+	start, err := oidcrp.Begin(provider(idp, secret), callbackURL(org))
+	if err != nil {
+		return err
+	}
+	l := login{AccountID: org.AccountID, IdPID: idp.ID, Redirect: redirect, State: start.State, Nonce: start.Nonce,
+		Verifier: start.Verifier}
+	if app != nil {
+		l.AppAUD = app.AUD
+	}
+	cookie, err := p.saveLogin(r.Context(), l)
+	if err != nil {
+		return err
+	}
+	p.setCookie(w, sessionCookie, cookie, loginTTL)
+	http.Redirect(w, r, start.URL, http.StatusFound)
+	return nil
+}
+
+// handleCallback completes a login: the IdP's answer is checked by
+// oidcrp.Finish against the state bound to this browser; on success a
+// session starts and the browser returns to where it was going.
+func (p *Portal) handleCallback(w http.ResponseWriter, r *http.Request, org orgInfo) error {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return invalidSession()
+	}
+	l, err := p.takeLogin(r.Context(), org.AccountID, c.Value)
+	if errors.Is(err, store.ErrNotFound) {
+		return invalidSession()
+	}
+	if err != nil {
+		return err
+	}
+	p.setCookie(w, sessionCookie, "", 0)
+	idp, secret, err := p.access.IdPSecret(r.Context(), org.AccountID, l.IdPID)
+	if err != nil {
+		return err
+	}
+	ip := api.ClientIP(r, nil).String()
+	got, err := oidcrp.Finish(r.Context(), provider(idp, secret), oidcrp.Options{HTTPClient: p.idpHTTP, Now: p.now, Leeway: p.leeway, KeyCache: p.idpKeys},
+		callbackURL(org), r.URL.Query(), oidcrp.Start{State: l.State, Nonce: l.Nonce, Verifier: l.Verifier})
+	if err != nil {
+		return p.loginFailed(r, org, idp, ip, err)
+	}
+	id := p.identity(org, idp, got, ip)
+	token, err := p.startSession(r.Context(), org, id, sessionTTL(org))
+	if err != nil {
+		return err
+	}
+	p.audit(r, org.AccountID, audit.Actor{ID: id.UserUUID, Email: id.Email, IP: ip, Type: "user", Interface: "Access"},
+		"login", true, map[string]any{"idp": idp.Name})
+	p.setCookie(w, authCookie, token, sessionTTL(org))
+	http.Redirect(w, r, l.Redirect, http.StatusFound)
+	return nil
+}
+
+func invalidSession() error {
+	return &pageError{status: http.StatusBadRequest, title: "Invalid session",
+		message: "Invalid session. Please try logging in again: this sign-in was not started in this browser, was already used, or took too long."}
+}
+
+func (p *Portal) loginFailed(r *http.Request, org orgInfo, idp access.IdentityProvider, ip string, err error) error {
+	msg := "The identity provider's answer could not be used."
+	var rpErr *oidcrp.Error
+	reason := "unknown"
+	if errors.As(err, &rpErr) {
+		msg, reason = rpErr.Message, rpErr.Reason
+	}
+	p.log.Warn("access login failed", "account_id", org.AccountID, "idp", idp.ID, "reason", reason, "error", err)
+	p.audit(r, org.AccountID, audit.Actor{IP: ip, Type: "user", Interface: "Access"}, "login", false,
+		map[string]any{"idp": idp.Name, "reason": reason})
+	return &pageError{status: http.StatusBadGateway, title: "Sign-in with " + idp.Name + " failed", message: msg}
+}
+
+// identity turns the IdP's answer into the session's identity.
+func (p *Portal) identity(org orgInfo, idp access.IdentityProvider, got oidcrp.Identity, ip string) Identity {
+	email := strings.ToLower(got.Email)
+	groups := got.Groups
+	if groups == nil {
+		groups = []string{}
+	}
+	return Identity{Email: email, Name: got.Name, UserUUID: userUUID(org.AccountID, email), AccountID: org.AccountID,
+		IdP: IdPRef{ID: idp.ID, Type: idp.Type}, Groups: groups, Custom: got.Claims, IP: ip, IAT: p.now().Unix(),
+		IdentityNonce: ids.NewHex32(), Version: 1}
+}
+
+// userUUID is a stable id per email per account (Access's user_uuid / sub).
+func userUUID(accountID, email string) string {
+	sum := sha256.Sum256([]byte(accountID + "\x00" + email))
+	b := sum[:16]
+	b[6] = b[6]&0x0f | 0x50 // version 5 style: name-based
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func sessionTTL(org orgInfo) time.Duration {
+	d, err := time.ParseDuration(org.SessionDuration)
+	if err != nil || d <= 0 {
+		return 24 * time.Hour
+	}
+	return d
+}
+
+func (p *Portal) audit(r *http.Request, accountID string, actor audit.Actor, action string, ok bool, meta map[string]any) {
+	if err := audit.Record(r.Context(), p.db, audit.Event{AccountID: accountID, Actor: actor, Action: action,
+		Result: ok, ResourceType: "access_session", Metadata: meta}); err != nil {
+		p.log.Error("audit access login", "error", err)
+	}
+}

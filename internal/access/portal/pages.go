@@ -1,0 +1,66 @@
+package portal
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"net/http"
+)
+
+//go:embed assets/style.css
+var assets embed.FS
+
+var pages = template.Must(template.New("").Parse(`
+{{define "head"}}<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.}} · ssogate Access</title><link rel="stylesheet" href="/cdn-cgi/access/assets/style.css"></head><body><main>{{end}}
+{{define "foot"}}</main></body></html>{{end}}
+
+{{define "error"}}{{template "head" .Title}}<div class="card" role="alert"><h1>{{.Title}}</h1><p>{{.Message}}</p>
+{{if .Reasons}}<ul class="reasons">{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<p class="muted"><a href="/cdn-cgi/access/logout">Sign out</a> to use another account.</p></div>{{template "foot"}}{{end}}
+
+{{define "choose"}}{{template "head" "Sign in"}}<div class="card"><h1>Sign in to {{.Team}}</h1>
+<p>Choose how to sign in{{if .App}} to {{.App}}{{end}}:</p>
+<ul class="idps">{{range .IdPs}}<li><a class="button" href="{{.URL}}">{{.Name}}</a></li>{{end}}</ul></div>{{template "foot"}}{{end}}
+
+{{define "launcher"}}{{template "head" "App Launcher"}}<header><h1>{{.Team}}</h1>
+<p class="muted">{{.Email}} · <a href="/cdn-cgi/access/logout">Sign out</a></p></header>
+{{if .Tiles}}<ul class="tiles">{{range .Tiles}}<li><a href="{{.URL}}">{{.Name}}</a></li>{{end}}</ul>
+{{else}}<div class="card"><p>No applications are available to you.</p></div>{{end}}{{template "foot"}}{{end}}
+
+{{define "assertion"}}{{template "head" "Continue to the dashboard"}}<div class="card"><h1>Signed in as {{.Email}}</h1>
+<form method="post" action="{{.ACS}}"><input type="hidden" name="assertion" value="{{.Assertion}}">
+<p><button type="submit" class="button" autofocus>Continue to the dashboard</button></p></form></div>{{template "foot"}}{{end}}
+
+{{define "signedout"}}{{template "head" "Signed out"}}<div class="card"><h1>You are signed out</h1>
+<p><a href="/">Sign in again</a></p></div>{{template "foot"}}{{end}}
+`))
+
+// errorPage is the data of the error page.
+type errorPage struct {
+	Title, Message string
+	Reasons        []string
+}
+
+func (p *Portal) render(w http.ResponseWriter, status int, name string, data any) {
+	if pe, ok := data.(*pageError); ok {
+		data = errorPage{Title: pe.title, Message: pe.message, Reasons: pe.reasons}
+	}
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		p.log.Error("render access page", "page", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func serveStyle(w http.ResponseWriter, r *http.Request) {
+	css, _ := assets.ReadFile("assets/style.css")
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(css)
+}

@@ -1,0 +1,164 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ssogate/ssogate/internal/access"
+	"github.com/ssogate/ssogate/internal/access/keys"
+	oidcrp "github.com/ssogate/ssogate/internal/idp/oidc"
+	"github.com/ssogate/ssogate/internal/store"
+)
+
+// Portal serves every team domain.
+type Portal struct {
+	db      *store.DB
+	access  *access.Service
+	keys    *keys.Manager
+	log     *slog.Logger
+	now     func() time.Time
+	leeway  time.Duration
+	domain  string       // the access domain: team domains are <team>.<domain>
+	secure  bool         // https: cookies get Secure
+	idpHTTP *http.Client // for token and JWKS requests to IdPs
+	mux     *http.ServeMux
+	// dashboardACS is where dashboard SSO assertions are posted; csp
+	// allows forms to post there.
+	dashboardACS string
+	csp          string
+	idpKeys      *oidcrp.KeyCache // IdP signing keys, shared by every login
+}
+
+// Config configures a Portal.
+type Config struct {
+	AccessDomain string
+	Secure       bool
+	Now          func() time.Time // nil: time.Now
+	IdPClient    *http.Client     // nil: a client with a 10s timeout
+	// DashboardACS is the dashboard URL that receives SSO assertions.
+	DashboardACS string
+}
+
+// New returns the team-domain handler.
+func New(db *store.DB, svc *access.Service, km *keys.Manager, cfg Config, log *slog.Logger) *Portal {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.IdPClient == nil {
+		cfg.IdPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	p := &Portal{db: db, access: svc, keys: km, log: log, now: cfg.Now, leeway: 60 * time.Second,
+		domain: cfg.AccessDomain, secure: cfg.Secure, idpHTTP: cfg.IdPClient, dashboardACS: cfg.DashboardACS,
+		mux: http.NewServeMux(), idpKeys: oidcrp.NewKeyCache()}
+	// Forms post to this host and, for the SSO App, to the dashboard.
+	formTargets := "'self'"
+	if u, err := url.Parse(cfg.DashboardACS); err == nil && u.Host != "" {
+		formTargets += " " + u.Scheme + "://" + u.Host
+	}
+	p.csp = "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action " + formTargets +
+		"; frame-ancestors 'none'; base-uri 'none'"
+	p.mux.HandleFunc("GET /{$}", p.page(p.handleLauncher))
+	p.mux.HandleFunc("GET /cdn-cgi/access/login/{host}", p.page(p.handleLogin))
+	p.mux.HandleFunc("GET /cdn-cgi/access/callback", p.page(p.handleCallback))
+	p.mux.HandleFunc("GET /cdn-cgi/access/certs", p.page(p.handleCerts))
+	p.mux.HandleFunc("GET /cdn-cgi/access/get-identity", p.page(p.handleGetIdentity))
+	p.mux.HandleFunc("GET /cdn-cgi/access/logout", p.page(p.handleLogout))
+	p.mux.HandleFunc("GET /cdn-cgi/access/sso/dash", p.page(p.handleDashSSO))
+	p.mux.HandleFunc("GET /cdn-cgi/access/assets/style.css", serveStyle)
+	p.mux.HandleFunc("/", p.page(func(w http.ResponseWriter, r *http.Request, _ orgInfo) error {
+		return &pageError{status: http.StatusNotFound, title: "Not found", message: "There is nothing at this address."}
+	}))
+	return p
+}
+
+// IsTeamHost reports whether host (with or without port) is a team domain.
+func (p *Portal) IsTeamHost(host string) bool {
+	h := hostOnly(host)
+	return strings.HasSuffix(h, "."+p.domain) && !strings.Contains(strings.TrimSuffix(h, "."+p.domain), ".")
+}
+
+func hostOnly(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return strings.ToLower(strings.TrimSuffix(host, "."))
+}
+
+// ServeHTTP serves a team-domain request.
+func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", p.csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
+	p.mux.ServeHTTP(w, r)
+}
+
+// orgInfo is the organization a request's host belongs to.
+type orgInfo struct {
+	access.Organization
+	TeamURL string
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, org orgInfo) error
+
+// page resolves the organization and turns errors into pages: one place
+// maps errors to what a browser sees, with no internals.
+func (p *Portal) page(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		org, err := p.org(r.Context(), r.Host)
+		if err == nil {
+			err = h(w, r, org)
+		}
+		if err == nil {
+			return
+		}
+		var pe *pageError
+		if !errors.As(err, &pe) {
+			p.log.Error("access portal", "path", r.URL.Path, "error", err)
+			pe = &pageError{status: http.StatusInternalServerError, title: "Something went wrong",
+				message: "ssogate could not complete this request. Try again; if it keeps failing, tell your administrator."}
+		}
+		p.render(w, pe.status, "error", pe)
+	}
+}
+
+func (p *Portal) org(ctx context.Context, host string) (orgInfo, error) {
+	o, err := p.access.OrganizationByDomain(ctx, hostOnly(host))
+	if errors.Is(err, store.ErrNotFound) {
+		return orgInfo{}, &pageError{status: http.StatusNotFound, title: "Unknown team",
+			message: "No Access organization uses " + hostOnly(host) + "."}
+	}
+	if err != nil {
+		return orgInfo{}, err
+	}
+	return orgInfo{Organization: o, TeamURL: p.access.TeamURL(o.AuthDomain)}, nil
+}
+
+// pageError is an error with the page that explains it.
+type pageError struct {
+	status  int
+	title   string
+	message string
+	reasons []string
+}
+
+func (e *pageError) Error() string { return e.title + ": " + e.message }
+
+func (p *Portal) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: p.secure,
+		SameSite: http.SameSiteLaxMode}
+	if maxAge > 0 {
+		c.MaxAge = int(maxAge.Seconds())
+	} else {
+		c.MaxAge = -1
+	}
+	http.SetCookie(w, c)
+}
