@@ -155,7 +155,7 @@ func TestIDTokenShapes(t *testing.T) {
 		{"JWE", jwe, ReasonEncryptedIDToken},
 		{"alg none", func(*testing.T) string { return unsignedJWT(map[string]any{"alg": "none"}, f.claims(), "") }, ReasonUnsignedIDToken},
 		{"HS512", func(*testing.T) string { return unsignedJWT(map[string]any{"alg": "HS512"}, f.claims(), "c2ln") }, ReasonSymmetricIDToken},
-		{"PS384 not accepted", func(*testing.T) string { return unsignedJWT(map[string]any{"alg": "PS384"}, f.claims(), "c2ln") }, ReasonUnsupportedAlg},
+		{"ES256K not accepted", func(*testing.T) string { return unsignedJWT(map[string]any{"alg": "ES256K"}, f.claims(), "c2ln") }, ReasonUnsupportedAlg},
 		{"EdDSA", func(*testing.T) string { return unsignedJWT(map[string]any{"alg": "EdDSA"}, f.claims(), "c2ln") }, ReasonUnsupportedAlg},
 		{"not a JWT", func(*testing.T) string { return "opaque-token" }, ReasonMalformedIDToken},
 		{"header not base64", func(*testing.T) string { return "%%%.e30.c2ln" }, ReasonMalformedIDToken},
