@@ -107,7 +107,8 @@ func (a *App) wire(opts Options) error {
 	}
 	a.Keys = keys.NewManager(a.DB, box, now, keys.Options{})
 	a.Portal = portal.New(a.DB, a.Access, a.Keys, portal.Config{AccessDomain: a.Config.AccessDomain,
-		Secure: a.Config.AccessScheme == "https", Now: now, DashboardACS: a.dashboardURL() + "/login/sso"}, a.Log)
+		Secure: a.Config.AccessScheme == "https", Now: now, DashboardACS: a.dashboardURL() + "/login/sso",
+		TrustedProxies: a.Config.TrustedProxies}, a.Log)
 	a.SSO.OnEnabledChange(func(ctx context.Context, q store.Querier, c sso.Connector) (string, error) {
 		return a.Access.SetDashSSO(ctx, q, c.AccountID, c.EmailDomain, c.Enabled)
 	})
@@ -119,6 +120,7 @@ func (a *App) wire(opts Options) error {
 	a.Tokens.Mount(a.API)
 	a.SSO.Mount(a.API)
 	a.Access.Mount(a.API)
+	a.Keys.Mount(a.API)
 
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix+"/", a.API)

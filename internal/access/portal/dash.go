@@ -55,7 +55,7 @@ func (p *Portal) handleDashSSO(w http.ResponseWriter, r *http.Request, org orgIn
 	if err != nil {
 		return ignoreRedirect(err)
 	}
-	if d := decide(*app, id, r); d.Result != policy.ResultAllow {
+	if d := p.decide(*app, id, r); d.Result != policy.ResultAllow {
 		return denied(*app, d)
 	}
 	token, err := p.issueAssertion(r.Context(), org, *app, id)

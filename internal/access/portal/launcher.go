@@ -3,12 +3,10 @@ package portal
 import (
 	"errors"
 	"net/http"
-	"net/netip"
 	"net/url"
 
 	"github.com/ssogate/ssogate/internal/access"
 	"github.com/ssogate/ssogate/internal/access/policy"
-	"github.com/ssogate/ssogate/internal/api"
 )
 
 // requireIdentity returns the signed-in identity, or sends the browser to
@@ -30,13 +28,12 @@ func (p *Portal) requireIdentity(w http.ResponseWriter, r *http.Request, org org
 var errRedirected = errors.New("redirected")
 
 // decide evaluates an application's policies for an identity.
-func decide(app access.App, id Identity, r *http.Request) policy.Decision {
+func (p *Portal) decide(app access.App, id Identity, r *http.Request) policy.Decision {
 	ps := make([]policy.Policy, len(app.Policies))
 	for i, pol := range app.Policies {
 		ps[i] = pol.Decidable()
 	}
-	ip, _ := netip.ParseAddr(api.ClientIP(r, nil).String())
-	return policy.Evaluate(ps, policy.Identity{Email: id.Email, Groups: id.Groups, IdPID: id.IdP.ID, IP: ip})
+	return policy.Evaluate(ps, policy.Identity{Email: id.Email, Groups: id.Groups, IdPID: id.IdP.ID, IP: p.clientIP(r)})
 }
 
 func denied(app access.App, d policy.Decision) error {
@@ -81,7 +78,7 @@ func (p *Portal) handleLauncher(w http.ResponseWriter, r *http.Request, org orgI
 	if err != nil {
 		return ignoreRedirect(err)
 	}
-	if d := decide(*launcher, id, r); d.Result != policy.ResultAllow {
+	if d := p.decide(*launcher, id, r); d.Result != policy.ResultAllow {
 		return denied(*launcher, d)
 	}
 	apps, err := p.access.ListApps(r.Context(), org.AccountID, access.AppFilter{})
@@ -93,7 +90,7 @@ func (p *Portal) handleLauncher(w http.ResponseWriter, r *http.Request, org orgI
 		Tiles       []tile
 	}{Team: org.Name, Email: id.Email}
 	for _, a := range apps {
-		if !a.AppLauncherVisible || a.Type == access.TypeAppLauncher || decide(a, id, r).Result != policy.ResultAllow {
+		if !a.AppLauncherVisible || a.Type == access.TypeAppLauncher || p.decide(a, id, r).Result != policy.ResultAllow {
 			continue
 		}
 		data.Tiles = append(data.Tiles, tile{Name: a.Name, URL: p.tileURL(a, org)})

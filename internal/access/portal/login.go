@@ -2,6 +2,7 @@ package portal
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ssogate/ssogate/internal/access"
-	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/audit"
 	oidcrp "github.com/ssogate/ssogate/internal/idp/oidc"
 	"github.com/ssogate/ssogate/internal/ids"
@@ -118,6 +118,30 @@ func provider(idp access.IdentityProvider, secret string) oidcrp.Provider {
 }
 
 func (p *Portal) beginLogin(w http.ResponseWriter, r *http.Request, org orgInfo, idpID string, app *access.App, redirect string) error {
+	return p.begin(w, r, org, idpID, login{AccountID: org.AccountID, Redirect: redirect, AppAUD: audOf(app)})
+}
+
+func audOf(app *access.App) string {
+	if app == nil {
+		return ""
+	}
+	return app.AUD
+}
+
+// handleTestIdP is the administrator's "test" action for an identity
+// provider: a real login through it whose callback shows the claims the
+// IdP sent instead of signing anyone in.
+func (p *Portal) handleTestIdP(w http.ResponseWriter, r *http.Request, org orgInfo) error {
+	id := r.PathValue("idp_id")
+	if _, err := p.access.GetIdP(r.Context(), org.AccountID, id); err != nil {
+		return &pageError{status: http.StatusNotFound, title: "Unknown identity provider",
+			message: "This team has no identity provider with that id."}
+	}
+	return p.begin(w, r, org, id, login{AccountID: org.AccountID, Redirect: "/", Test: true})
+}
+
+// begin sends the browser to the IdP with fresh state bound to it.
+func (p *Portal) begin(w http.ResponseWriter, r *http.Request, org orgInfo, idpID string, l login) error {
 	idp, secret, err := p.access.IdPSecret(r.Context(), org.AccountID, idpID)
 	if err != nil {
 		return err
@@ -126,11 +150,7 @@ func (p *Portal) beginLogin(w http.ResponseWriter, r *http.Request, org orgInfo,
 	if err != nil {
 		return err
 	}
-	l := login{AccountID: org.AccountID, IdPID: idp.ID, Redirect: redirect, State: start.State, Nonce: start.Nonce,
-		Verifier: start.Verifier}
-	if app != nil {
-		l.AppAUD = app.AUD
-	}
+	l.IdPID, l.State, l.Nonce, l.Verifier = idp.ID, start.State, start.Nonce, start.Verifier
 	cookie, err := p.saveLogin(r.Context(), l)
 	if err != nil {
 		return err
@@ -160,11 +180,14 @@ func (p *Portal) handleCallback(w http.ResponseWriter, r *http.Request, org orgI
 	if err != nil {
 		return err
 	}
-	ip := api.ClientIP(r, nil).String()
+	ip := p.clientIP(r).String()
 	got, err := oidcrp.Finish(r.Context(), provider(idp, secret), oidcrp.Options{HTTPClient: p.idpHTTP, Now: p.now, Leeway: p.leeway, KeyCache: p.idpKeys},
 		callbackURL(org), r.URL.Query(), oidcrp.Start{State: l.State, Nonce: l.Nonce, Verifier: l.Verifier})
 	if err != nil {
 		return p.loginFailed(r, org, idp, ip, err)
+	}
+	if l.Test {
+		return p.showClaims(w, r, org, idp, got, ip)
 	}
 	id := p.identity(org, idp, got, ip)
 	token, err := p.startSession(r.Context(), org, id, sessionTTL(org))
@@ -230,4 +253,16 @@ func (p *Portal) audit(r *http.Request, accountID string, actor audit.Actor, act
 		Result: ok, ResourceType: "access_session", Metadata: meta}); err != nil {
 		p.log.Error("audit access login", "error", err)
 	}
+}
+
+// showClaims is the end of an IdP test: what the IdP said, and what ssogate
+// made of it.
+func (p *Portal) showClaims(w http.ResponseWriter, r *http.Request, org orgInfo, idp access.IdentityProvider, got oidcrp.Identity, ip string) error {
+	raw, _ := json.MarshalIndent(got.Raw, "", "  ")
+	p.audit(r, org.AccountID, audit.Actor{Email: got.Email, IP: ip, Type: "user", Interface: "Access"}, "idp_test", true,
+		map[string]any{"idp": idp.Name})
+	p.render(w, http.StatusOK, "claims", struct {
+		IdP, Email, Groups, Claims string
+	}{IdP: idp.Name, Email: got.Email, Groups: strings.Join(got.Groups, ", "), Claims: string(raw)})
+	return nil
 }

@@ -33,6 +33,11 @@ var pages = template.Must(template.New("").Parse(`
 <form method="post" action="{{.ACS}}"><input type="hidden" name="assertion" value="{{.Assertion}}">
 <p><button type="submit" class="button" autofocus>Continue to the dashboard</button></p></form></div>{{template "foot"}}{{end}}
 
+{{define "claims"}}{{template "head" "Identity provider test"}}<div class="card"><h1>Your connection to {{.IdP}} works!</h1>
+<p>Email: <strong>{{.Email}}</strong></p><p>Groups: {{if .Groups}}{{.Groups}}{{else}}<span class="muted">none</span>{{end}}</p>
+<p>Claims received in the ID token:</p><pre>{{.Claims}}</pre>
+<p class="muted">No session was started.</p></div>{{template "foot"}}{{end}}
+
 {{define "signedout"}}{{template "head" "Signed out"}}<div class="card"><h1>You are signed out</h1>
 <p><a href="/">Sign in again</a></p></div>{{template "foot"}}{{end}}
 `))

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/ssogate/ssogate/internal/access"
 	"github.com/ssogate/ssogate/internal/access/keys"
+	"github.com/ssogate/ssogate/internal/api"
 	oidcrp "github.com/ssogate/ssogate/internal/idp/oidc"
 	"github.com/ssogate/ssogate/internal/store"
 )
@@ -33,6 +35,7 @@ type Portal struct {
 	dashboardACS string
 	csp          string
 	idpKeys      *oidcrp.KeyCache // IdP signing keys, shared by every login
+	trusted      []netip.Prefix   // proxies whose X-Forwarded-For is believed
 }
 
 // Config configures a Portal.
@@ -43,6 +46,8 @@ type Config struct {
 	IdPClient    *http.Client     // nil: a client with a 10s timeout
 	// DashboardACS is the dashboard URL that receives SSO assertions.
 	DashboardACS string
+	// TrustedProxies are believed about the client address.
+	TrustedProxies []netip.Prefix
 }
 
 // New returns the team-domain handler.
@@ -55,7 +60,7 @@ func New(db *store.DB, svc *access.Service, km *keys.Manager, cfg Config, log *s
 	}
 	p := &Portal{db: db, access: svc, keys: km, log: log, now: cfg.Now, leeway: 60 * time.Second,
 		domain: cfg.AccessDomain, secure: cfg.Secure, idpHTTP: cfg.IdPClient, dashboardACS: cfg.DashboardACS,
-		mux: http.NewServeMux(), idpKeys: oidcrp.NewKeyCache()}
+		mux: http.NewServeMux(), idpKeys: oidcrp.NewKeyCache(), trusted: cfg.TrustedProxies}
 	// Forms post to this host and, for the SSO App, to the dashboard.
 	formTargets := "'self'"
 	if u, err := url.Parse(cfg.DashboardACS); err == nil && u.Host != "" {
@@ -66,6 +71,7 @@ func New(db *store.DB, svc *access.Service, km *keys.Manager, cfg Config, log *s
 	p.mux.HandleFunc("GET /{$}", p.page(p.handleLauncher))
 	p.mux.HandleFunc("GET /cdn-cgi/access/login/{host}", p.page(p.handleLogin))
 	p.mux.HandleFunc("GET /cdn-cgi/access/callback", p.page(p.handleCallback))
+	p.mux.HandleFunc("GET /cdn-cgi/access/test-idp/{idp_id}", p.page(p.handleTestIdP))
 	p.mux.HandleFunc("GET /cdn-cgi/access/certs", p.page(p.handleCerts))
 	p.mux.HandleFunc("GET /cdn-cgi/access/get-identity", p.page(p.handleGetIdentity))
 	p.mux.HandleFunc("GET /cdn-cgi/access/logout", p.page(p.handleLogout))
@@ -100,6 +106,9 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	p.mux.ServeHTTP(w, r)
 }
+
+// clientIP is the request's client address.
+func (p *Portal) clientIP(r *http.Request) netip.Addr { return api.ClientIP(r, p.trusted) }
 
 // orgInfo is the organization a request's host belongs to.
 type orgInfo struct {

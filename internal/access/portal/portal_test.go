@@ -217,3 +217,16 @@ func TestDenyShowsReasonAndLogoutRevokes(t *testing.T) {
 		t.Fatalf("get-identity after logout: %d", status)
 	}
 }
+
+func TestIdPTestActionShowsClaims(t *testing.T) {
+	tm := newTeam(t)
+	c := tm.env.Browser()
+	status, body, _ := visit(t, c, tm.teamURL+"/cdn-cgi/access/test-idp/"+tm.idpID)
+	if status != 200 || !strings.Contains(body, "works!") || !strings.Contains(body, "alice@acmecorp.company") ||
+		!strings.Contains(body, "staff") || !strings.Contains(body, "preferred_username") {
+		t.Fatalf("test page: %d %s", status, body)
+	}
+	if status, _, _ := visit(t, c, tm.teamURL+"/cdn-cgi/access/get-identity"); status != 401 {
+		t.Fatalf("an IdP test must not sign anyone in: get-identity %d", status)
+	}
+}

@@ -33,6 +33,9 @@ type login struct {
 	State     string `json:"state"`
 	Nonce     string `json:"nonce"`
 	Verifier  string `json:"verifier"`
+	// Test marks an administrator's "test this IdP" login: the callback
+	// shows the claims received and starts no session.
+	Test bool `json:"test,omitempty"`
 }
 
 // Identity is what a session remembers of a signed-in user; get-identity
