@@ -142,8 +142,11 @@ func (s *Service) handleGetPolicy(r *api.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if appID != "" {
+		return appPolicy(r.Context(), s.db, r.AccountID, appID, id)
+	}
 	p, err := getPolicy(r.Context(), s.db, r.AccountID, id)
-	if err == nil && appID == "" && p.AppID != "" {
+	if err == nil && p.AppID != "" {
 		return nil, api.NotFound("Access policy %s is scoped to an application; read it under /access/apps/%s/policies", id, p.AppID)
 	}
 	return p, err

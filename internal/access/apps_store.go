@@ -173,7 +173,12 @@ func (s *Service) setLinks(ctx context.Context, q store.Querier, accountID, appI
 		(SELECT id FROM access_policies WHERE app_id IS NULL)`, appID); err != nil {
 		return err
 	}
+	seen := map[string]bool{}
 	for i, l := range *links {
+		if seen[l.ID] {
+			return api.Invalid("/policies/"+strconv.Itoa(i), "policies: %q is listed twice", l.ID)
+		}
+		seen[l.ID] = true
 		p, err := getPolicy(ctx, q, accountID, l.ID)
 		if err != nil || p.AppID != "" {
 			return api.Invalid("/policies/"+strconv.Itoa(i), "policies: %q is not a reusable Access policy of this account", l.ID)

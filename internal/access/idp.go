@@ -111,6 +111,10 @@ func mergeOIDC(c *OIDCConfig, in OIDCConfigRaw) {
 			*dst = strings.TrimSpace(*v)
 		}
 	}
+	if in.IssuerURL != nil && strings.TrimSpace(*in.IssuerURL) != c.IssuerURL {
+		// Another issuer: its endpoints are discovered again unless given.
+		c.AuthURL, c.TokenURL, c.CertsURL = "", "", ""
+	}
 	set(&c.ClientID, in.ClientID)
 	set(&c.AuthURL, in.AuthURL)
 	set(&c.TokenURL, in.TokenURL)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/audit"
@@ -150,6 +151,9 @@ func (s *Service) UpdateIdP(ctx context.Context, accountID, id string, in IdPInp
 // DeleteIdP removes an identity provider.
 func (s *Service) DeleteIdP(ctx context.Context, accountID, id string) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.idpInUse(ctx, tx, accountID, id); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM access_identity_providers WHERE account_id=$1 AND id=$2`, accountID, id)
 		if errors.Is(store.Affected(res, err), store.ErrNotFound) {
 			return api.NotFound("identity provider %s was not found in this account", id)
@@ -159,4 +163,33 @@ func (s *Service) DeleteIdP(ctx context.Context, accountID, id string) error {
 		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_idp_delete", Result: true,
 			ResourceID: id, ResourceType: "access_identity_provider"})
 	})
+}
+
+// idpInUse refuses to delete a provider an application allows: the app
+// would name a provider that is gone, offer no login, and refuse every
+// later update for the dangling id.
+func (s *Service) idpInUse(ctx context.Context, q store.Querier, accountID, id string) error {
+	rows, err := q.QueryContext(ctx, `SELECT `+appColumns+` FROM access_apps WHERE account_id=$1`, accountID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return err
+		}
+		if contains(a.AllowedIdPs, id) {
+			names = append(names, fmt.Sprintf("%q (%s)", a.Name, a.ID))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(names) > 0 {
+		return api.Invalid("", "identity provider %s is allowed by application(s) %s; remove it from their allowed_idps first",
+			id, strings.Join(names, ", "))
+	}
+	return nil
 }

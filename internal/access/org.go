@@ -200,6 +200,13 @@ func (s *Service) UpdateOrganization(ctx context.Context, accountID string, in O
 		if err := orgConflict(store.Translate(err), o); err != nil {
 			return err
 		}
+		if o.AuthDomain != old.AuthDomain {
+			// The App Launcher and the SSO App live on the team domain.
+			if _, err := tx.ExecContext(ctx, `UPDATE access_apps SET domain=$2 WHERE account_id=$1 AND type IN ($3, $4)`,
+				accountID, o.AuthDomain, TypeAppLauncher, TypeDashSSO); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_organization_update",
 			Result: true, ResourceID: accountID, ResourceType: "access_organization", OldValue: old, NewValue: o})
 	})

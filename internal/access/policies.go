@@ -75,6 +75,7 @@ func applyPolicy(p *Policy, in PolicyInput, create bool) error {
 			*f.dst = *f.in
 		}
 	}
+	p.Include, p.Exclude, p.Require = nonNil(p.Include), nonNil(p.Exclude), nonNil(p.Require)
 	if in.SessionDuration != nil {
 		if err := checkDuration("/session_duration", *in.SessionDuration, time.Minute, 730*time.Hour); err != nil {
 			return err
@@ -141,6 +142,21 @@ func getPolicy(ctx context.Context, q store.Querier, accountID, id string) (Poli
 		return p, api.NotFound("Access policy %s was not found in this account", id)
 	}
 	p.AppCount = count
+	return p, err
+}
+
+// appPolicy reads a policy as one application uses it (its own, or a
+// reusable one linked to it), with its precedence there.
+func appPolicy(ctx context.Context, q store.Querier, accountID, appID, id string) (Policy, error) {
+	p, err := getPolicy(ctx, q, accountID, id)
+	if err != nil {
+		return p, err
+	}
+	err = q.QueryRowContext(ctx, `SELECT precedence FROM access_app_policies WHERE app_id=$1 AND policy_id=$2`,
+		appID, id).Scan(&p.Precedence)
+	if errors.Is(store.Translate(err), store.ErrNotFound) {
+		return p, api.NotFound("Access policy %s is not used by application %s", id, appID)
+	}
 	return p, err
 }
 
@@ -248,6 +264,12 @@ func (s *Service) UpdatePolicy(ctx context.Context, accountID, appID, id string,
 			updated_on=$7 WHERE account_id=$1 AND id=$2`, accountID, id, p.Name, p.Decision, rules, settings,
 			store.Micros(p.UpdatedAt)); err != nil {
 			return err
+		}
+		if appID != "" && in.Precedence == nil {
+			if err := tx.QueryRowContext(ctx, `SELECT precedence FROM access_app_policies WHERE app_id=$1 AND policy_id=$2`,
+				appID, id).Scan(&p.Precedence); err != nil {
+				return err
+			}
 		}
 		if appID != "" && in.Precedence != nil {
 			_, err := tx.ExecContext(ctx, `UPDATE access_app_policies SET precedence=$3 WHERE app_id=$1 AND policy_id=$2`,
