@@ -15,6 +15,7 @@ import (
 	"github.com/ssogate/ssogate/internal/access/policy"
 	"github.com/ssogate/ssogate/internal/audit"
 	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/sso"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -58,6 +59,10 @@ func (p *Portal) handleDashSSO(w http.ResponseWriter, r *http.Request, org orgIn
 	if d := p.decide(*app, id, r); d.Result != policy.ResultAllow {
 		return denied(*app, d)
 	}
+	if err := p.vouches(r.Context(), org, id.Email); err != nil {
+		return &pageError{status: http.StatusForbidden, title: "Access denied",
+			message: "This team cannot sign you in to the dashboard: " + err.Error() + "."}
+	}
 	token, err := p.issueAssertion(r.Context(), org, *app, id)
 	if err != nil {
 		return err
@@ -69,6 +74,18 @@ func (p *Portal) handleDashSSO(w http.ResponseWriter, r *http.Request, org orgIn
 
 func actorOf(id Identity) audit.Actor {
 	return audit.Actor{ID: id.UserUUID, Email: id.Email, IP: id.IP, Type: "user", Interface: "Access"}
+}
+
+// vouches checks that this account may speak for the email's owner: only
+// the account whose enabled SSO connector verified the email's domain. Any
+// account controls its own IdPs and SSO App policies, so without this check
+// one tenant could sign in as another tenant's users.
+func (p *Portal) vouches(ctx context.Context, org orgInfo, email string) error {
+	domain := strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
+	if c, err := sso.EnabledForDomain(ctx, p.db, domain); err != nil || c.AccountID != org.AccountID {
+		return fmt.Errorf("%s is not an enabled SSO connector domain of this account", domain)
+	}
+	return nil
 }
 
 func (p *Portal) issueAssertion(ctx context.Context, org orgInfo, app access.App, id Identity) (string, error) {
@@ -104,6 +121,9 @@ func (p *Portal) ConsumeAssertion(ctx context.Context, token string) (Assertion,
 	}
 	if err := p.checkAssertion(ctx, org, a); err != nil {
 		return a, err
+	}
+	if err := p.vouches(ctx, org, a.Email); err != nil {
+		return a, fmt.Errorf("%w: %v", ErrAssertionInvalid, err)
 	}
 	_, err = p.db.ExecContext(ctx, `INSERT INTO access_assertions (jti, account_id, used_on, expires_on) VALUES ($1,$2,$3,$4)`,
 		a.JTI, org.AccountID, store.Micros(p.now()), store.Micros(time.Unix(a.Expiry, 0)))

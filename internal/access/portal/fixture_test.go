@@ -32,16 +32,7 @@ var people = []refop.User{
 	{Username: "carol", Email: "carol@acmecorp.company", Name: "Carol", Password: "pw", EmailVerified: true},
 	{Username: "dave", Email: "dave@partner.example", Name: "Dave", Password: "pw", Groups: []string{"Finance"}, EmailVerified: true},
 	{Username: "mallory", Email: "mallory@evil.example", Name: "Mallory", Password: "pw"},
-	{Username: "bert", Email: "bert@betacorp.example", Name: "Bert", Password: "pw", EmailVerified: true},
-}
-
-func emailOf(username string) string {
-	for _, u := range people {
-		if u.Username == username {
-			return u.Email
-		}
-	}
-	return ""
+	{Username: "bert", Email: "bert@betacorp.company", Name: "Bert", Password: "pw", EmailVerified: true},
 }
 
 // tenant is one account's Access organization, configured through the v4
@@ -162,18 +153,32 @@ func newAcme(tb testing.TB, opts ...apptest.Option) *acme {
 }
 
 // signIn logs username in with a fresh browser through the given IdP and
-// returns the browser and the final page (the launcher).
-func (tn *tenant) signIn(tb testing.TB, op *refop.Provider, idpID, username string) (*http.Client, hop) {
+// returns the browser, the final page (the launcher) and the redirects
+// before it.
+func (tn *tenant) signIn(tb testing.TB, op *refop.Provider, idpID, username string) (*http.Client, hop, []hop) {
 	tb.Helper()
 	op.SetAutoLogin(username)
 	c := tn.env.Browser()
-	final, _ := follow(tb, c, tn.loginURL(url.Values{"idp": {idpID}, "redirect_url": {"/"}}))
-	return c, final
+	final, hops := follow(tb, c, tn.loginURL(url.Values{"idp": {idpID}, "redirect_url": {"/"}}))
+	return c, final, hops
+}
+
+// callbackHop is the hop that answered the IdP callback.
+func callbackHop(tb testing.TB, hops []hop) hop {
+	tb.Helper()
+	for _, h := range hops {
+		if h.url.Path == "/cdn-cgi/access/callback" {
+			return h
+		}
+	}
+	tb.Fatalf("no callback among the redirects")
+	return hop{}
 }
 
 // hop is one HTTP response as a browser saw it.
 type hop struct {
 	status  int
+	rawLoc  string // Location as sent
 	loc     string // Location, resolved against the request URL
 	body    string
 	url     *url.URL
@@ -207,6 +212,7 @@ func get(tb testing.TB, c *http.Client, u string, header ...string) hop {
 	resp.Body.Close()
 	h := hop{status: resp.StatusCode, body: string(body), url: resp.Request.URL, cookies: resp.Cookies()}
 	if l := resp.Header.Get("Location"); l != "" {
+		h.rawLoc = l
 		next, err := resp.Request.URL.Parse(l)
 		if err != nil {
 			tb.Fatalf("GET %s: bad Location %q", u, l)
@@ -251,7 +257,8 @@ func jarCookie(c *http.Client, u, name string) string {
 	return ""
 }
 
-// bare is a browser without cookies, sending only the given cookie.
+// withCookie GETs u from a browser that holds no cookies and sends only
+// name=value, as someone who copied a cookie would.
 func withCookie(tb testing.TB, c *http.Client, u, name, value string) hop {
 	tb.Helper()
 	return get(tb, freshBrowser(c), u, "Cookie", name+"="+value)
@@ -314,3 +321,13 @@ func jwtParts(tb testing.TB, token string) (header, claims map[string]any) {
 
 // text is a page's text with HTML escapes undone, for substring checks.
 func text(body string) string { return html.UnescapeString(body) }
+
+// encodeSegment is v as a JWT segment.
+func encodeSegment(tb testing.TB, v any) string {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/ssogate/ssogate/internal/access"
+	"github.com/ssogate/ssogate/internal/access/policy"
 	"github.com/ssogate/ssogate/internal/audit"
 	oidcrp "github.com/ssogate/ssogate/internal/idp/oidc"
 	"github.com/ssogate/ssogate/internal/ids"
@@ -73,6 +75,9 @@ func (p *Portal) handleLogin(w http.ResponseWriter, r *http.Request, org orgInfo
 	}
 	q := r.URL.Query()
 	redirect := SafeRedirect(q.Get("redirect_url"))
+	if done, err := p.resumeSession(w, r, org, app, idps, redirect); done || err != nil {
+		return err
+	}
 	auto := org.AutoRedirectToIdentity || (app != nil && app.AutoRedirectToIdentity)
 	if chosen := q.Get("idp"); chosen != "" || (auto && len(idps) == 1) {
 		if chosen == "" {
@@ -87,6 +92,23 @@ func (p *Portal) handleLogin(w http.ResponseWriter, r *http.Request, org orgInfo
 			message: "That identity provider cannot be used here. Go back and choose another."}
 	}
 	return p.renderChooser(w, r, org, app, idps, redirect)
+}
+
+// resumeSession skips the IdP when the browser already has a session from
+// an IdP this login allows (checklist 12): the target's policies are
+// evaluated again and the browser goes on to redirect.
+func (p *Portal) resumeSession(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App, idps []access.IdentityProvider, redirect string) (bool, error) {
+	id, err := p.currentIdentity(r, org)
+	if err != nil || !slices.ContainsFunc(idps, func(idp access.IdentityProvider) bool { return idp.ID == id.IdP.ID }) {
+		return false, nil
+	}
+	if app != nil {
+		if d := p.decide(*app, id, r); d.Result != policy.ResultAllow {
+			return true, denied(*app, d)
+		}
+	}
+	http.Redirect(w, r, redirect, http.StatusFound)
+	return true, nil
 }
 
 type choice struct{ Name, URL string }
@@ -216,6 +238,10 @@ func (p *Portal) loginFailed(r *http.Request, org orgInfo, idp access.IdentityPr
 	p.log.Warn("access login failed", "account_id", org.AccountID, "idp", idp.ID, "reason", reason, "error", err)
 	p.audit(r, org.AccountID, audit.Actor{IP: ip, Type: "user", Interface: "Access"}, "login", false,
 		map[string]any{"idp": idp.Name, "reason": reason})
+	if reason == oidcrp.ReasonStateMismatch {
+		// The state is not this browser's login (§1.3, checklist 10).
+		return invalidSession()
+	}
 	return &pageError{status: http.StatusBadGateway, title: "Sign-in with " + idp.Name + " failed", message: msg}
 }
 
