@@ -110,30 +110,29 @@ func (s *Service) applyOrg(o *Organization, in OrgInput) error {
 	return nil
 }
 
-// GetOrganization returns the account's organization.
-func (s *Service) GetOrganization(ctx context.Context, q store.Querier, accountID string) (Organization, error) {
+const orgColumns = `account_id, name, auth_domain, settings, created_on, updated_on`
+
+func scanOrg(row interface{ Scan(...any) error }) (Organization, error) {
 	var o Organization
 	var settings string
 	var created, updated int64
-	err := q.QueryRowContext(ctx, `SELECT account_id, name, auth_domain, settings, created_on, updated_on
-		FROM access_organizations WHERE account_id=$1`, accountID).
-		Scan(&o.AccountID, &o.Name, &o.AuthDomain, &settings, &created, &updated)
-	if err != nil {
+	if err := row.Scan(&o.AccountID, &o.Name, &o.AuthDomain, &settings, &created, &updated); err != nil {
 		return o, store.Translate(err)
 	}
 	o.CreatedAt, o.UpdatedAt = store.FromMicros(created), store.FromMicros(updated)
 	return o, json.Unmarshal([]byte(settings), &o.OrgSettings)
 }
 
-// OrganizationByDomain finds the organization a team domain belongs to.
+// GetOrganization returns the account's organization.
+func (s *Service) GetOrganization(ctx context.Context, q store.Querier, accountID string) (Organization, error) {
+	return scanOrg(q.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM access_organizations WHERE account_id=$1`, accountID))
+}
+
+// OrganizationByDomain finds the organization a team domain belongs to
+// (every team-domain request asks, so it is one indexed query).
 func (s *Service) OrganizationByDomain(ctx context.Context, authDomain string) (Organization, error) {
-	var accountID string
-	err := s.db.QueryRowContext(ctx, `SELECT account_id FROM access_organizations WHERE auth_domain=$1`,
-		strings.ToLower(authDomain)).Scan(&accountID)
-	if err != nil {
-		return Organization{}, store.Translate(err)
-	}
-	return s.GetOrganization(ctx, s.db, accountID)
+	return scanOrg(s.db.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM access_organizations WHERE auth_domain=$1`,
+		strings.ToLower(authDomain)))
 }
 
 // CreateOrganization creates the account's organization.
