@@ -52,6 +52,7 @@ func (s *Service) Mount(rt *api.Router) {
 	rt.Handle(api.Route{Method: "GET", Path: base + "/organizations", Permissions: orgRead, Handle: s.handleGetOrg})
 	rt.Handle(api.Route{Method: "POST", Path: base + "/organizations", Permissions: orgWrite, Handle: s.handleCreateOrg})
 	rt.Handle(api.Route{Method: "PUT", Path: base + "/organizations", Permissions: orgWrite, Handle: s.handleUpdateOrg})
+	rt.Handle(api.Route{Method: "POST", Path: base + "/organizations/revoke_user", Permissions: orgWrite, Handle: s.handleRevokeUser})
 
 	idps := base + "/identity_providers"
 	rt.Handle(api.Route{Method: "POST", Path: idps, Permissions: orgWrite, Handle: s.handleCreateIdP})

@@ -230,3 +230,23 @@ func TestIdPTestActionShowsClaims(t *testing.T) {
 		t.Fatalf("an IdP test must not sign anyone in: get-identity %d", status)
 	}
 }
+
+func TestRevokeUserEndsSessions(t *testing.T) {
+	tm := newTeam(t)
+	c := tm.env.Browser()
+	tm.signIn(t, c)
+	if status, _, _ := visit(t, c, tm.teamURL+"/cdn-cgi/access/get-identity"); status != 200 {
+		t.Fatalf("before revoke: %d", status)
+	}
+	r := tm.env.Do("POST", "/accounts/"+tm.env.AccountID+"/access/organizations/revoke_user", tm.env.Token, `{"email":"Alice@AcmeCorp.company"}`)
+	if r.Status != 200 || r.JSON(t)["result"] != true {
+		t.Fatalf("revoke_user: %d %s", r.Status, r.Body)
+	}
+	if status, _, _ := visit(t, c, tm.teamURL+"/cdn-cgi/access/get-identity"); status != 401 {
+		t.Fatalf("after revoke: %d", status)
+	}
+	// Revoking again ends nothing more.
+	if r := tm.env.Do("POST", "/accounts/"+tm.env.AccountID+"/access/organizations/revoke_user", tm.env.Token, `{"email":"alice@acmecorp.company"}`); r.JSON(t)["result"] != false {
+		t.Fatalf("second revoke: %s", r.Body)
+	}
+}
