@@ -30,6 +30,10 @@ func benchEnv(b *testing.B) (*apptest.Env, string, []byte) {
 		b.Fatalf("create: %s", r.Body)
 	}
 	id := r.JSON(b)["result"].(map[string]any)["id"].(string)
+	// One DNS check, so the connector carries name-server answers as real
+	// pending connectors do.
+	env.DNS.AddZone("acmecorp.company", "ns1.acmecorp.company")
+	env.Do("POST", "/accounts/"+env.AccountID+"/sso_connectors/"+id+"/begin_verification", env.Token, nil)
 	get := env.Do("GET", "/accounts/"+env.AccountID+"/sso_connectors/"+id, env.Token, nil)
 	return env, id, get.Body
 }

@@ -3,10 +3,8 @@ package sso
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
-	"github.com/ssogate/ssogate/internal/dnsverify"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -25,7 +23,7 @@ func claim(c Connector) any {
 }
 
 func insert(ctx context.Context, q store.Querier, c Connector) error {
-	last, err := encodeResult(c.LastResult)
+	last, err := encodeResult(c)
 	if err != nil {
 		return err
 	}
@@ -42,7 +40,7 @@ func insert(ctx context.Context, q store.Querier, c Connector) error {
 // bumped it), and clears any worker lease. ErrNotFound means the row is gone
 // or was changed meanwhile.
 func save(ctx context.Context, q store.Querier, c Connector) error {
-	last, err := encodeResult(c.LastResult)
+	last, err := encodeResult(c)
 	if err != nil {
 		return err
 	}
@@ -150,20 +148,16 @@ func scan(row scanner) (Connector, error) {
 	c.Status = Status(status)
 	c.LastCheckedOn, c.Deadline, c.NextCheckAt, c.VerifiedOn = checked.T, deadline.T, next.T, verified.T
 	c.CreatedOn, c.UpdatedOn = store.FromMicros(created), store.FromMicros(updated)
-	if last != "" {
-		var r dnsverify.Result
-		if err := json.Unmarshal([]byte(last), &r); err != nil {
-			return Connector{}, fmt.Errorf("connector %s: corrupt last_result: %w", c.ID, err)
-		}
-		c.LastResult = &r
-	}
+	c.lastResult = last
 	return c, nil
 }
 
-func encodeResult(r *dnsverify.Result) (string, error) {
-	if r == nil {
-		return "", nil
+// encodeResult is the last_result column: a new check's result, or the
+// stored text unchanged.
+func encodeResult(c Connector) (string, error) {
+	if c.LastResult == nil {
+		return c.lastResult, nil
 	}
-	b, err := json.Marshal(r)
+	b, err := json.Marshal(c.LastResult)
 	return string(b), err
 }
