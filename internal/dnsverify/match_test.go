@@ -111,7 +111,7 @@ func FuzzJoinTXT(f *testing.F) {
 		buf := make([]byte, 2048)
 		n, err := dns.PackRR(raw, buf, 0, nil, false)
 		if err != nil {
-			t.Skip("not packable:", err)
+			return // the wire format cannot carry this input: nothing to check
 		}
 		rr, _, err := dns.UnpackRR(buf[:n], 0)
 		if err != nil {
