@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"token":   {"API tokens through the API: token verify", runToken},
 		"version": {"print the version", runVersion},
 		"dev-dns": {"serve TXT records on loopback to try verification offline", runDevDNS},
+		"dev-idp": {"serve an OpenID provider (authentik layout) on loopback to try the Access login", runDevIdP},
 	}
 }
 
