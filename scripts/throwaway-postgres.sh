@@ -20,7 +20,15 @@ fi
 dir=$(mktemp -d /tmp/ssogate-pg.XXXXXX)
 chmod 755 "$dir"
 [ "$(id -u)" = 0 ] && chown postgres "$dir"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+free_port() {
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  else
+    # No python: a random high port; pg_ctl below fails loudly if it is taken.
+    echo $((20000 + RANDOM % 40000))
+  fi
+}
+port=$(free_port)
 as_pg "$bindir/initdb" -D "$dir/data" -U ssogate --auth=trust --no-sync -E UTF8 >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
