@@ -221,7 +221,11 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, logOut io.Writer
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	PrintStart(out, a, "http://"+ln.Addr().String())
+	scheme := "http://"
+	if cfg.TLSCert != "" {
+		scheme = "https://"
+	}
+	PrintStart(out, a, scheme+ln.Addr().String())
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
@@ -229,7 +233,13 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, logOut io.Writer
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); a.Worker.Run(workerCtx) }()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if cfg.TLSCert != "" {
+			serveErr <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():

@@ -21,6 +21,10 @@ type Config struct {
 	Listen      string
 	DataDir     string
 	DatabaseURL string
+	// TLSCert and TLSKey, both set, make ssogate terminate TLS itself
+	// (otherwise a front proxy does, and trusted-proxies tells us which).
+	TLSCert string
+	TLSKey  string
 
 	// DNSNameservers, when set, receive every verification query directly
 	// (split-horizon networks, tests); otherwise the zone's authoritative
@@ -93,6 +97,8 @@ func options() []option {
 	return []option{
 		str("listen", "address to listen on (host:port)", func(c *Config) *string { return &c.Listen }),
 		str("data-dir", "directory of the embedded SQLite database", func(c *Config) *string { return &c.DataDir }),
+		str("tls-cert", "PEM certificate (chain) to serve HTTPS with; needs --tls-key", func(c *Config) *string { return &c.TLSCert }),
+		str("tls-key", "PEM private key of --tls-cert", func(c *Config) *string { return &c.TLSKey }),
 		str("database-url", "postgres:// URL; selects PostgreSQL instead of SQLite", func(c *Config) *string { return &c.DatabaseURL }),
 		list("dns-nameservers", "host:port,... to send every verification query to (skips authoritative discovery)", func(c *Config) *[]string { return &c.DNSNameservers }),
 		list("dns-resolvers", "recursive resolvers host:port,... used to find authoritative servers (default: /etc/resolv.conf)", func(c *Config) *[]string { return &c.DNSResolvers }),
@@ -214,6 +220,9 @@ func (c Config) Validate() error {
 	}
 	if !accessDomainRE.MatchString(c.AccessDomain) {
 		bad("access-domain: %q is not a domain name such as access.localhost or access.example.com", c.AccessDomain)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls-cert and tls-key: give both, or neither (a front proxy terminates TLS)")
 	}
 	if c.DashboardURL != "" {
 		if u, err := url.Parse(c.DashboardURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
