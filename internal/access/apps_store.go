@@ -44,6 +44,25 @@ func (s *Service) GetApp(ctx context.Context, accountID, id string) (App, error)
 	return s.getApp(ctx, s.db, accountID, id)
 }
 
+// AppOfType returns the account's application of a singleton type
+// (app_launcher, dash_sso) with its policies, or nil when there is none.
+// The team-domain pages ask on every request, so it is one indexed query
+// rather than a scan of every application.
+func (s *Service) AppOfType(ctx context.Context, q store.Querier, accountID, typ string) (*App, error) {
+	a, err := scanApp(q.QueryRowContext(ctx, `SELECT `+appColumns+` FROM access_apps WHERE account_id=$1 AND type=$2
+		ORDER BY created_on LIMIT 1`, accountID, typ))
+	if errors.Is(store.Translate(err), store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Policies, err = s.AppPolicies(ctx, q, accountID, a.ID); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
 // AppFilter narrows ListApps (Cloudflare's name, domain, aud filters).
 type AppFilter struct{ Name, Domain, AUD string }
 

@@ -59,16 +59,12 @@ func (s *Service) SetDashSSO(ctx context.Context, q store.Querier, accountID, do
 // dashApp returns the account's dash_sso app, creating it when create is
 // set; nil when it does not exist and create is not set.
 func (s *Service) dashApp(ctx context.Context, q store.Querier, accountID string, org Organization, create bool) (*App, error) {
-	a, err := scanApp(q.QueryRowContext(ctx, `SELECT `+appColumns+` FROM access_apps WHERE account_id=$1 AND type=$2`,
-		accountID, TypeDashSSO))
-	if err == nil {
-		return &a, nil
-	}
-	if !errors.Is(store.Translate(err), store.ErrNotFound) || !create {
-		return nil, store.Translate(nilIfNotFound(err))
+	existing, err := s.AppOfType(ctx, q, accountID, TypeDashSSO)
+	if err != nil || existing != nil || !create {
+		return existing, err
 	}
 	now := s.now()
-	a = App{ID: ids.NewUUID(), AUD: newAUD(), AccountID: accountID, Name: "SSO App", Type: TypeDashSSO, Domain: org.AuthDomain,
+	a := App{ID: ids.NewUUID(), AUD: newAUD(), AccountID: accountID, Name: "SSO App", Type: TypeDashSSO, Domain: org.AuthDomain,
 		AppSettings: AppSettings{SessionDuration: "24h", AllowedIdPs: []string{}, Tags: []string{}, AppLauncherVisible: true},
 		CreatedAt:   now, UpdatedAt: now}
 	config, _ := json.Marshal(a.AppSettings)
@@ -78,13 +74,6 @@ func (s *Service) dashApp(ctx context.Context, q store.Querier, accountID string
 	}
 	return &a, audit.Record(ctx, q, audit.Event{AccountID: accountID, Action: "access_app_create", Result: true,
 		ResourceID: a.ID, ResourceType: "access_app", NewValue: a, Metadata: map[string]any{"reason": "sso connector enabled"}})
-}
-
-func nilIfNotFound(err error) error {
-	if errors.Is(store.Translate(err), store.ErrNotFound) {
-		return nil
-	}
-	return err
 }
 
 func (s *Service) insertDomainPolicy(ctx context.Context, q store.Querier, accountID, appID, name, domain string) error {

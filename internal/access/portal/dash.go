@@ -44,7 +44,7 @@ type Assertion struct {
 // identity the SSO App's policies admit, it issues an assertion and hands
 // it to the dashboard (a form post, so the token never sits in a URL).
 func (p *Portal) handleDashSSO(w http.ResponseWriter, r *http.Request, org orgInfo) error {
-	app, err := p.appOfType(r, org, access.TypeDashSSO)
+	app, err := p.access.AppOfType(r.Context(), p.db, org.AccountID, access.TypeDashSSO)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (p *Portal) ConsumeAssertion(ctx context.Context, token string) (Assertion,
 }
 
 func (p *Portal) checkAssertion(ctx context.Context, org orgInfo, a Assertion) error {
-	dash, err := p.appOfTypeCtx(ctx, org, access.TypeDashSSO)
+	dash, err := p.access.AppOfType(ctx, p.db, org.AccountID, access.TypeDashSSO)
 	if err != nil {
 		return err
 	}
@@ -151,19 +151,6 @@ func (p *Portal) checkAssertion(ctx context.Context, org orgInfo, a Assertion) e
 		return fmt.Errorf("%w: not valid yet", ErrAssertionInvalid)
 	}
 	return nil
-}
-
-func (p *Portal) appOfTypeCtx(ctx context.Context, org orgInfo, typ string) (*access.App, error) {
-	apps, err := p.access.ListApps(ctx, org.AccountID, access.AppFilter{})
-	if err != nil {
-		return nil, err
-	}
-	for i := range apps {
-		if apps[i].Type == typ {
-			return &apps[i], nil
-		}
-	}
-	return nil, nil
 }
 
 // peekClaims decodes a JWT's payload without verifying it, to learn which

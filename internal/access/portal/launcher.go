@@ -66,7 +66,7 @@ type tile struct{ Name, URL string }
 // admit the user. Without an App Launcher application the root is not
 // served, as in Cloudflare.
 func (p *Portal) handleLauncher(w http.ResponseWriter, r *http.Request, org orgInfo) error {
-	launcher, err := p.appOfType(r, org, access.TypeAppLauncher)
+	launcher, err := p.access.AppOfType(r.Context(), p.db, org.AccountID, access.TypeAppLauncher)
 	if err != nil {
 		return err
 	}

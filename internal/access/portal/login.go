@@ -26,7 +26,7 @@ func callbackURL(org orgInfo) string { return org.TeamURL + "/cdn-cgi/access/cal
 func (p *Portal) loginTarget(r *http.Request, org orgInfo) (*access.App, error) {
 	aud := r.URL.Query().Get("kid")
 	if aud == "" {
-		return p.appOfType(r, org, access.TypeAppLauncher)
+		return p.access.AppOfType(r.Context(), p.db, org.AccountID, access.TypeAppLauncher)
 	}
 	a, err := p.access.AppByAUD(r.Context(), aud)
 	if err != nil || a.AccountID != org.AccountID {
@@ -34,10 +34,6 @@ func (p *Portal) loginTarget(r *http.Request, org orgInfo) (*access.App, error) 
 			message: "This sign-in link names an application that does not exist here."}
 	}
 	return &a, nil
-}
-
-func (p *Portal) appOfType(r *http.Request, org orgInfo, typ string) (*access.App, error) {
-	return p.appOfTypeCtx(r.Context(), org, typ)
 }
 
 // allowedIdPs are the identity providers a login may use: the app's list,
