@@ -155,6 +155,9 @@ func (p *Portal) handleTestIdP(w http.ResponseWriter, r *http.Request, org orgIn
 		return &pageError{status: http.StatusNotFound, title: "Unknown identity provider",
 			message: "This team has no identity provider with that id."}
 	}
+	if err := p.checkTestTicket(r.Context(), org, id, r.URL.Query().Get("ticket")); err != nil {
+		return err
+	}
 	return p.begin(w, r, org, id, login{AccountID: org.AccountID, Redirect: "/", Test: true})
 }
 

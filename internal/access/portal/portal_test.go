@@ -18,6 +18,7 @@ import (
 	"github.com/ssogate/ssogate/internal/access/portal"
 	"github.com/ssogate/ssogate/internal/apptest"
 	"github.com/ssogate/ssogate/internal/idp/refop"
+	"github.com/ssogate/ssogate/internal/ids"
 )
 
 // team is a test team: ssogate with an Access organization, an authentik-
@@ -221,13 +222,28 @@ func TestDenyShowsReasonAndLogoutRevokes(t *testing.T) {
 func TestIdPTestActionShowsClaims(t *testing.T) {
 	tm := newTeam(t)
 	c := tm.env.Browser()
-	status, body, _ := visit(t, c, tm.teamURL+"/cdn-cgi/access/test-idp/"+tm.idpID)
+	// Without a ticket from the dashboard, the team domain runs no test.
+	if status, _, _ := visit(t, c, tm.teamURL+"/cdn-cgi/access/test-idp/"+tm.idpID); status != 403 {
+		t.Fatalf("test without a ticket: %d, want 403", status)
+	}
+	link, err := tm.env.App.Portal.IdPTestURL(context.Background(), tm.env.AccountID, tm.idpID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A ticket for one IdP does not test another.
+	if status, _, _ := visit(t, c, strings.Replace(link, tm.idpID, ids.NewUUID(), 1)); status != 404 && status != 403 {
+		t.Fatalf("ticket for another IdP: %d", status)
+	}
+	status, body, _ := visit(t, c, link)
 	if status != 200 || !strings.Contains(body, "works!") || !strings.Contains(body, "alice@acmecorp.company") ||
 		!strings.Contains(body, "staff") || !strings.Contains(body, "preferred_username") {
 		t.Fatalf("test page: %d %s", status, body)
 	}
 	if status, _, _ := visit(t, c, tm.teamURL+"/cdn-cgi/access/get-identity"); status != 401 {
 		t.Fatalf("an IdP test must not sign anyone in: get-identity %d", status)
+	}
+	if status, _, _ := visit(t, c, link); status != 403 {
+		t.Fatalf("a test link works once; second use: %d", status)
 	}
 }
 
