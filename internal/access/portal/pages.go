@@ -7,7 +7,7 @@ import (
 	"net/http"
 )
 
-//go:embed assets/style.css
+//go:embed assets/style.css assets/autosubmit.js
 var assets embed.FS
 
 var pages = template.Must(template.New("").Parse(`
@@ -30,7 +30,8 @@ var pages = template.Must(template.New("").Parse(`
 {{else}}<div class="card"><p>No applications are available to you.</p></div>{{end}}{{template "foot"}}{{end}}
 
 {{define "assertion"}}{{template "head" "Continue to the dashboard"}}<div class="card"><h1>Signed in as {{.Email}}</h1>
-<form method="post" action="{{.ACS}}"><input type="hidden" name="assertion" value="{{.Assertion}}">
+<script src="/cdn-cgi/access/assets/autosubmit.js"></script>
+<form method="post" action="{{.ACS}}" data-autosubmit><input type="hidden" name="assertion" value="{{.Assertion}}">
 <p><button type="submit" class="button" autofocus>Continue to the dashboard</button></p></form></div>{{template "foot"}}{{end}}
 
 {{define "claims"}}{{template "head" "Identity provider test"}}<div class="card"><h1>Your connection to {{.IdP}} works!</h1>
@@ -61,6 +62,13 @@ func (p *Portal) render(w http.ResponseWriter, status int, name string, data any
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+func serveAutosubmit(w http.ResponseWriter, r *http.Request) {
+	js, _ := assets.ReadFile("assets/autosubmit.js")
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(js)
 }
 
 func serveStyle(w http.ResponseWriter, r *http.Request) {

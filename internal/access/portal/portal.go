@@ -66,7 +66,7 @@ func New(db *store.DB, svc *access.Service, km *keys.Manager, cfg Config, log *s
 	if u, err := url.Parse(cfg.DashboardACS); err == nil && u.Host != "" {
 		formTargets += " " + u.Scheme + "://" + u.Host
 	}
-	p.csp = "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action " + formTargets +
+	p.csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; form-action " + formTargets +
 		"; frame-ancestors 'none'; base-uri 'none'"
 	p.mux.HandleFunc("GET /{$}", p.page(p.handleLauncher))
 	p.mux.HandleFunc("GET /cdn-cgi/access/login/{host}", p.page(p.handleLogin))
@@ -77,6 +77,7 @@ func New(db *store.DB, svc *access.Service, km *keys.Manager, cfg Config, log *s
 	p.mux.HandleFunc("GET /cdn-cgi/access/logout", p.page(p.handleLogout))
 	p.mux.HandleFunc("GET /cdn-cgi/access/sso/dash", p.page(p.handleDashSSO))
 	p.mux.HandleFunc("GET /cdn-cgi/access/assets/style.css", serveStyle)
+	p.mux.HandleFunc("GET /cdn-cgi/access/assets/autosubmit.js", serveAutosubmit)
 	p.mux.HandleFunc("/", p.page(func(w http.ResponseWriter, r *http.Request, _ orgInfo) error {
 		return &pageError{status: http.StatusNotFound, title: "Not found", message: "There is nothing at this address."}
 	}))
