@@ -99,6 +99,16 @@ func (s *Service) Mount(rt *api.Router) {
 	perms := []string{"Account Settings Read"}
 	rt.Handle(api.Route{Method: "GET", Path: "/accounts", Permissions: perms, Handle: s.handleList})
 	rt.Handle(api.Route{Method: "GET", Path: "/accounts/{account_id}", Permissions: perms, Handle: s.handleGet})
+
+	members := "/accounts/{account_id}/members"
+	rt.Handle(api.Route{Method: "GET", Path: members, Permissions: membersRead, Handle: s.handleMemberList})
+	rt.Handle(api.Route{Method: "POST", Path: members, Permissions: membersWrite, Handle: s.handleMemberCreate})
+	rt.Handle(api.Route{Method: "GET", Path: members + "/{member_id}", Permissions: membersRead, Handle: s.handleMemberGet})
+	rt.Handle(api.Route{Method: "PUT", Path: members + "/{member_id}", Permissions: membersWrite, Handle: s.handleMemberUpdate})
+	rt.Handle(api.Route{Method: "DELETE", Path: members + "/{member_id}", Permissions: membersWrite, Handle: s.handleMemberDelete})
+	rt.Handle(api.Route{Method: "GET", Path: "/accounts/{account_id}/roles", Permissions: membersRead, Handle: handleRoleList})
+	rt.Handle(api.Route{Method: "GET", Path: "/accounts/{account_id}/roles/{role_id}", Permissions: membersRead, Handle: handleRoleGet})
+	rt.Handle(api.Route{Method: "GET", Path: "/accounts/{account_id}/audit_logs", Permissions: perms, Handle: s.handleAuditLogs})
 }
 
 // handleList answers with the token's own account. Unlike Cloudflare (which

@@ -184,7 +184,7 @@ func TestCrossAccount(t *testing.T) {
 func snapshot(t *testing.T, env *apptest.Env, account, token string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, p := range []string{"", "/tokens", "/sso_connectors"} {
+	for _, p := range []string{"", "/tokens", "/sso_connectors", "/members"} {
 		r := send(t, env, "GET", "/accounts/"+account+p, bearer(token), nil)
 		if r.Status != http.StatusOK {
 			t.Fatalf("snapshot %s: %d %s", p, r.Status, r.Body)

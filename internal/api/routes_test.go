@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ssogate/ssogate/internal/accounts"
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/apptest"
 	"github.com/ssogate/ssogate/internal/ids"
@@ -54,7 +55,14 @@ func TestRouteTable(t *testing.T) {
 		"auth_url":"https://idp.example/a","token_url":"https://idp.example/t","certs_url":"https://idp.example/k"}}`)
 	pol := created("/access/policies", `{"name":"p","decision":"allow","include":[{"everyone":{}}]}`)
 	app := created("/access/apps", `{"type":"self_hosted","name":"app","domain":"app.betacorp.company","policies":["`+pol+`"]}`)
+	member := send(t, env, "POST", "/accounts/"+b+"/members", bearer(bToken),
+		[]byte(`{"email":"member@betacorp.company","roles":["`+accounts.Roles()[1].ID+`"]}`))
+	if member.Status != http.StatusOK {
+		t.Fatalf("create B's member: %d %s", member.Status, member.Body)
+	}
 	values := map[string]string{
+		"member_id":        member.JSON(t)["result"].(map[string]any)["id"].(string),
+		"role_id":          accounts.Roles()[1].ID,
 		"account_id":       b,
 		"sso_connector_id": conn.JSON(t)["result"].(map[string]any)["id"].(string),
 		"token_id":         list["result"].([]any)[0].(map[string]any)["id"].(string),

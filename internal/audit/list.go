@@ -28,6 +28,7 @@ type Entry struct {
 
 // Filter narrows List. Zero fields do not filter.
 type Filter struct {
+	ID         string
 	Action     string
 	ActorEmail string
 	ActorIP    string
@@ -46,6 +47,9 @@ func List(ctx context.Context, q store.Querier, accountID string, f Filter) ([]E
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1))
+	}
+	if f.ID != "" {
+		add("id = ?", f.ID)
 	}
 	if f.Action != "" {
 		add("action_type = ?", f.Action)
