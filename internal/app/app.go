@@ -18,6 +18,7 @@ import (
 	"github.com/ssogate/ssogate/internal/accounts"
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/config"
+	"github.com/ssogate/ssogate/internal/dashboard"
 	"github.com/ssogate/ssogate/internal/dnsverify"
 	"github.com/ssogate/ssogate/internal/domains"
 	"github.com/ssogate/ssogate/internal/secretbox"
@@ -38,6 +39,7 @@ type App struct {
 	Access    *access.Service
 	Keys      *keys.Manager
 	Portal    *portal.Portal
+	Dashboard *dashboard.Dashboard
 	API       *api.Router
 	Bootstrap *BootstrapResult // set when this start bootstrapped the database
 	handler   http.Handler
@@ -122,10 +124,14 @@ func (a *App) wire(opts Options) error {
 	a.Access.Mount(a.API)
 	a.Keys.Mount(a.API)
 
+	a.Dashboard = dashboard.New(dashboard.Services{DB: a.DB, Tokens: a.Tokens, SSO: a.SSO, Access: a.Access, Portal: a.Portal},
+		dashboard.Config{Secure: strings.HasPrefix(a.dashboardURL(), "https://"), TrustedProxies: a.Config.TrustedProxies,
+			APIURL: a.dashboardURL() + api.Prefix, Now: opts.Now}, a.Log)
+
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix+"/", a.API)
 	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.HandleFunc("GET /{$}", home)
+	mux.Handle("/", a.Dashboard)
 	a.handler = a.routeHost(mux)
 	return nil
 }
@@ -201,12 +207,6 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "ok\n")
-}
-
-func home(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = io.WriteString(w, "ssogate is running.\nAPI: "+api.Prefix+"/ (Cloudflare v4 compatible)\n")
 }
 
 // Run serves until ctx ends, then shuts down gracefully: the listener stops

@@ -204,7 +204,7 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	if status, _ := r.get("/client/v4/accounts", ""); status != 401 && status != 400 {
 		t.Errorf("GET /accounts without a token: %d, want 400 or 401", status)
 	}
-	if status, body := r.get("/", ""); status != 200 || !strings.Contains(body, "ssogate is running") {
+	if status, body := r.get("/", ""); status != 200 || !strings.Contains(body, "Sign in to ssogate") {
 		t.Errorf("GET /: %d %q", status, body)
 	}
 	if strings.Contains(r.stdout.String()+r.stderr.String(), cfg.BootstrapToken) {
