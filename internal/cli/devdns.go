@@ -39,11 +39,17 @@ func runDevDNS(ctx context.Context, env *Env, args []string) error {
 	}
 	defer srv.Close()
 	for _, r := range parsed {
-		srv.AddZone(r.domain, "ns1."+r.domain)
-		srv.AddTXT(r.domain, r.value)
+		publishTXT(srv, r.domain, r.value)
 		fmt.Fprintf(env.Stdout, "serving TXT %s %q\n", r.domain, r.value)
 	}
 	fmt.Fprintf(env.Stdout, "DNS server on %s (UDP and TCP); start ssogate with --dns-nameservers %s\n", srv.Addr(), srv.Addr())
 	<-ctx.Done()
 	return nil
+}
+
+// publishTXT makes srv authoritative for domain and serves value as a TXT
+// record at its apex: the guide's "create a DNS TXT record" step.
+func publishTXT(srv *dnstest.Server, domain, value string) {
+	srv.AddZone(domain, "ns1."+domain)
+	srv.AddTXT(domain, value)
 }

@@ -37,24 +37,47 @@ func runDevIdP(ctx context.Context, env *Env, args []string) error {
 	if len(redirects) == 0 {
 		return usageError("give at least one --redirect-uri: the team domain's /cdn-cgi/access/callback")
 	}
-	ln, err := net.Listen("tcp", *listen)
+	idp, err := startIdP(ctx, *listen, cfgUsers, refop.Client{ID: *clientID, Secret: *secret, RedirectURIs: redirects})
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *listen, err)
-	}
-	idp, err := refop.New(refop.Config{Issuer: "http://" + ln.Addr().String(), Users: cfgUsers,
-		Clients: []refop.Client{{ID: *clientID, Secret: *secret, RedirectURIs: redirects}}})
-	if err != nil {
-		ln.Close()
-		return usageError("%v", err)
-	}
-	srv := &http.Server{Handler: idp.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { <-ctx.Done(); _ = srv.Close() }()
-	fmt.Fprintf(env.Stdout, "OpenID provider (authentik layout) on http://%s\nissuer_url: %s\nclient_id: %s\nclient_secret: %s\n",
-		ln.Addr(), idp.IssuerURL(), *clientID, *secret)
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	fmt.Fprintf(env.Stdout, "OpenID provider (authentik layout) on http://%s\nissuer_url: %s\nclient_id: %s\nclient_secret: %s\n",
+		idp.addr, idp.IssuerURL(), *clientID, *secret)
+	return <-idp.done
+}
+
+// idpServer is the reference OpenID provider serving on its own loopback
+// listener (dev-idp, and the demo next to ssogate in one process).
+type idpServer struct {
+	*refop.Provider
+	addr string
+	done chan error // Serve's outcome, once ctx has ended
+}
+
+// startIdP listens on listen and serves a reference OpenID provider with
+// users and one client until ctx ends. The issuer is the listener's real
+// address, so port 0 works.
+func startIdP(ctx context.Context, listen string, users []refop.User, client refop.Client) (*idpServer, error) {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", listen, err)
+	}
+	p, err := refop.New(refop.Config{Issuer: "http://" + ln.Addr().String(), Users: users, Clients: []refop.Client{client}})
+	if err != nil {
+		ln.Close()
+		return nil, usageError("%v", err)
+	}
+	s := &idpServer{Provider: p, addr: ln.Addr().String(), done: make(chan error, 1)}
+	srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	go func() {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	return s, nil
 }
 
 func parseDevUsers(specs []string) ([]refop.User, error) {
@@ -67,11 +90,17 @@ func parseDevUsers(specs []string) ([]refop.User, error) {
 		if len(parts) < 2 || !strings.Contains(parts[0], "@") || parts[1] == "" {
 			return nil, usageError("--user %q: write EMAIL:PASSWORD or EMAIL:PASSWORD:GROUP1,GROUP2", s)
 		}
-		u := refop.User{Username: parts[0], Email: parts[0], Name: parts[0], Password: parts[1], EmailVerified: true}
+		var groups []string
 		if len(parts) == 3 && parts[2] != "" {
-			u.Groups = strings.Split(parts[2], ",")
+			groups = strings.Split(parts[2], ",")
 		}
-		out = append(out, u)
+		out = append(out, devUser(parts[0], parts[1], groups))
 	}
 	return out, nil
+}
+
+// devUser is a provider user who signs in with their email address as the
+// username, so what people type at the IdP is what ssogate shows.
+func devUser(email, password string, groups []string) refop.User {
+	return refop.User{Username: email, Email: email, Name: email, Password: password, Groups: groups, EmailVerified: true}
 }

@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"version": {"print the version", runVersion},
 		"dev-dns": {"serve TXT records on loopback to try verification offline", runDevDNS},
 		"dev-idp": {"serve an OpenID provider (authentik layout) on loopback to try the Access login", runDevIdP},
+		"demo":    {"the guide's whole flow on this machine: ssogate, an IdP, DNS and a demo company", runDemo},
 	}
 }
 
