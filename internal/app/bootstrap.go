@@ -100,8 +100,8 @@ func PrintStart(out io.Writer, a *App, baseURL string) {
 	if b == nil {
 		return
 	}
-	fmt.Fprintf(out, "\nFirst start: created account %q\n  account id: %s\n  super administrator: %s\n",
-		b.Account.Name, b.Account.ID, b.Email)
+	fmt.Fprintf(out, "\nFirst start: created account %q\n  account id: %s\n  super administrator: %s\n  dashboard: %s/login\n",
+		b.Account.Name, b.Account.ID, b.Email, a.dashboardURL())
 	if b.Password != "" {
 		fmt.Fprintf(out, "  password (shown once, stored only as a hash): %s\n", b.Password)
 	}
