@@ -126,7 +126,8 @@ func (a *App) wire(opts Options) error {
 
 	a.Dashboard = dashboard.New(dashboard.Services{DB: a.DB, Tokens: a.Tokens, SSO: a.SSO, Access: a.Access, Portal: a.Portal},
 		dashboard.Config{Secure: strings.HasPrefix(a.dashboardURL(), "https://"), TrustedProxies: a.Config.TrustedProxies,
-			APIURL: a.dashboardURL() + api.Prefix, Now: opts.Now}, a.Log)
+			APIURL: a.dashboardURL() + api.Prefix, Now: opts.Now,
+			TeamOrigins: []string{a.Config.AccessScheme + "://*." + a.Config.AccessDomain + a.portSuffix()}}, a.Log)
 
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix+"/", a.API)

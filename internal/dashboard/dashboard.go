@@ -37,6 +37,7 @@ type Dashboard struct {
 	byEmail, byClient *limiter
 	mux               *http.ServeMux
 	handler           http.Handler
+	csp               string
 }
 
 // Services are the parts of ssogate the dashboard drives. It calls them
@@ -59,7 +60,12 @@ type Config struct {
 	// APIURL is the API base shown in examples, such as
 	// http://localhost:8080/client/v4.
 	APIURL string
-	Now    func() time.Time // nil: time.Now
+	// TeamOrigins are CSP host sources for the team domains, such as
+	// http://*.access.localhost:8080: the email step answers a form post
+	// with a redirect there, and browsers hold redirects of form posts to
+	// form-action.
+	TeamOrigins []string
+	Now         func() time.Time // nil: time.Now
 }
 
 // New returns the dashboard handler.
@@ -69,7 +75,10 @@ func New(s Services, cfg Config, log *slog.Logger) *Dashboard {
 	}
 	d := &Dashboard{db: s.DB, tokens: s.Tokens, sso: s.SSO, access: s.Access, portal: s.Portal, log: log,
 		now: cfg.Now, secure: cfg.Secure, trusted: cfg.TrustedProxies, apiURL: cfg.APIURL,
-		byEmail: newLimiter(time.Minute, 5), byClient: newLimiter(6*time.Second, 20), mux: http.NewServeMux()}
+		byEmail: newLimiter(time.Minute, 5), byClient: newLimiter(6*time.Second, 20), mux: http.NewServeMux(),
+		csp: "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+			"form-action " + strings.Join(append([]string{"'self'"}, cfg.TeamOrigins...), " ") +
+			"; frame-ancestors 'none'; base-uri 'none'"}
 	d.routes()
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin):
 	// refusing cross-origin state changes is a second wall behind the
@@ -84,16 +93,11 @@ func New(s Services, cfg Config, log *slog.Logger) *Dashboard {
 	return d
 }
 
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"
-
 // ServeHTTP serves a dashboard request with the security headers every
 // page carries.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	// form-action must allow the team domain: the email step redirects
-	// there after a post, and Chromium applies form-action to redirects.
-	h.Set("Content-Security-Policy", csp)
+	h.Set("Content-Security-Policy", d.csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
@@ -168,8 +172,8 @@ func (d *Dashboard) fail(rq *req, err error) {
 		pe = internalError()
 	}
 	if pe.back == "" && rq.Method == http.MethodPost {
-		pe.back = rq.URL.Path
-		if i := strings.LastIndexByte(pe.back, '/'); rq.account != nil && i > 0 {
+		pe.back = "/login"
+		if rq.account != nil {
 			pe.back = backLink(rq)
 		}
 	}

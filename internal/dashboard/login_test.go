@@ -34,6 +34,10 @@ func TestLoginPageHeaders(t *testing.T) {
 			t.Errorf("%s = %q, want it to contain %q", h, got, want)
 		}
 	}
+	// Forms may post here and redirect to the team domains, nowhere else.
+	if csp, want := p.Header.Get("Content-Security-Policy"), "form-action 'self' http://*.access.localhost:"+env.Port()+";"; !strings.Contains(csp, want) {
+		t.Errorf("CSP %q, want %q", csp, want)
+	}
 	if strings.Contains(p.Body, "<script>") || strings.Contains(p.Body, " style=") || strings.Contains(p.Body, "onclick") {
 		t.Errorf("inline script or style on the login page (the CSP would block it)")
 	}
