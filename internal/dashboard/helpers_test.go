@@ -21,7 +21,7 @@ const adminPassword = "correct horse battery staple" // apptest's bootstrap pass
 // browser drives the dashboard like a browser without JavaScript: a cookie
 // jar, forms posted with the CSRF token of the page they came from.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	env  *apptest.Env
 	c    *http.Client
 	base string
