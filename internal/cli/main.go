@@ -25,7 +25,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":   {"start the server (API, verification worker)", runServe},
 		"migrate": {"show or apply database migrations: migrate status|up", runMigrate},
-		"admin":   {"work on the database directly: admin account create | admin token create", runAdmin},
+		"admin":   {"work on the database directly: admin account create | admin token create | admin user password", runAdmin},
 		"config":  {"check the configuration offline: config check", runConfig},
 		"sso":     {"SSO connectors through the API: create|list|get|verify|enable|disable|delete", runSSO},
 		"token":   {"API tokens through the API: token verify", runToken},

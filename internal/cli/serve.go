@@ -92,8 +92,10 @@ func runAdmin(ctx context.Context, env *Env, args []string) error {
 		return adminAccountCreate(ctx, env, args[2:])
 	case "token create":
 		return adminTokenCreate(ctx, env, args[2:])
+	case "user password":
+		return adminUserPassword(ctx, env, args[2:])
 	}
-	return usageError("usage: ssogate admin account create NAME | ssogate admin token create --account ID --permission NAME...")
+	return usageError("usage: ssogate admin account create NAME | ssogate admin token create --account ID --permission NAME... | ssogate admin user password EMAIL")
 }
 
 func adminAccountCreate(ctx context.Context, env *Env, args []string) error {
