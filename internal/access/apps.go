@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -173,6 +175,9 @@ func (s *Service) checkAppShape(a *App) error {
 		if err != nil {
 			return err
 		}
+		if err := s.checkAppHost(AppHost(d)); err != nil {
+			return err
+		}
 		a.Domain = d
 	case TypeBookmark:
 		if err := checkURL("/domain", bookmarkURL(a.Domain)); err != nil {
@@ -189,6 +194,32 @@ func (s *Service) checkAppShape(a *App) error {
 		return api.Invalid("/name", "name is at most 200 characters")
 	}
 	return nil
+}
+
+// checkAppHost refuses hosts ssogate serves itself: requests for an
+// application host are answered by the Access gateway, so an application
+// on a team domain or on the dashboard's host would capture them.
+func (s *Service) checkAppHost(host string) error {
+	refuse := func(why string) error {
+		return api.Invalid("/domain", "%s cannot be an application host: %s", host, why)
+	}
+	switch {
+	case strings.Contains(host, ":"):
+		return refuse("give the host name without a port")
+	case net.ParseIP(host) != nil:
+		return refuse("use a host name, not an IP address")
+	case host == s.cfg.AccessDomain || strings.HasSuffix(host, "."+s.cfg.AccessDomain):
+		return refuse("names under " + s.cfg.AccessDomain + " are team domains")
+	case slices.Contains(s.cfg.ReservedHosts, host):
+		return refuse("it is the dashboard's host")
+	}
+	return nil
+}
+
+// AppHost is the host part of a self-hosted application's domain.
+func AppHost(domain string) string {
+	host, _, _ := strings.Cut(domain, "/")
+	return host
 }
 
 // checkAppDomain normalises a self-hosted application's host[/path].

@@ -106,6 +106,45 @@ func (s *Service) AppByAUD(ctx context.Context, aud string) (App, error) {
 	return s.getApp(ctx, s.db, accountID, id)
 }
 
+// AppForHost finds the self-hosted application that protects a request
+// for host and path, in any account: the one whose domain is the host, or
+// the host and the longest path prefix. nil when no application does.
+func (s *Service) AppForHost(ctx context.Context, host, path string) (*App, error) {
+	// domain = host, or host/… (a range scan on the unique index: '0'
+	// follows '/').
+	rows, err := s.db.QueryContext(ctx, `SELECT account_id, id, domain FROM access_apps WHERE type='self_hosted'
+		AND (domain = $1 OR (domain > $2 AND domain < $3))`, host, host+"/", host+"0")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var best struct{ account, id, domain string }
+	for rows.Next() {
+		var account, id, domain string
+		if err := rows.Scan(&account, &id, &domain); err != nil {
+			return nil, err
+		}
+		_, prefix, _ := strings.Cut(domain, "/")
+		if prefix != "" && path != "/"+prefix && !strings.HasPrefix(path, "/"+prefix+"/") {
+			continue
+		}
+		if len(domain) > len(best.domain) {
+			best.account, best.id, best.domain = account, id, domain
+		}
+	}
+	if err := rows.Err(); err != nil || best.id == "" {
+		return nil, err
+	}
+	a, err := s.getApp(ctx, s.db, best.account, best.id)
+	return &a, err
+}
+
+// AppURL is the base URL of an application host, with the deployment's
+// scheme and port.
+func (s *Service) AppURL(host string) string {
+	return s.cfg.Scheme + "://" + host + s.cfg.PortSuffix
+}
+
 // CreateApp creates an application.
 func (s *Service) CreateApp(ctx context.Context, accountID string, in AppInput) (App, error) {
 	now := s.now()

@@ -20,6 +20,9 @@ type Config struct {
 	// "https" and "" behind TLS on 443.
 	Scheme     string
 	PortSuffix string
+	// ReservedHosts can never be protected application hosts: the
+	// dashboard's host, whose requests ssogate answers itself.
+	ReservedHosts []string
 }
 
 // Service is the Access domain's entry point.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -102,7 +103,7 @@ func (a *App) wire(opts Options) error {
 		return err
 	}
 	a.Access = access.NewService(a.DB, box, access.Config{AccessDomain: a.Config.AccessDomain,
-		Scheme: a.Config.AccessScheme, PortSuffix: a.portSuffix()}, a.Log, opts.Now)
+		Scheme: a.Config.AccessScheme, PortSuffix: a.portSuffix(), ReservedHosts: a.reservedHosts()}, a.Log, opts.Now)
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -173,16 +174,53 @@ func (a *App) portSuffix() string {
 	return ":" + port
 }
 
-// routeHost sends requests for a team domain to the Access portal and
-// everything else to mux.
+// routeHost sends requests for a team domain to the Access portal, for a
+// protected application's host to the Access gateway, and everything else
+// (the API, the dashboard) to mux. The dashboard's host never reaches the
+// application lookup: applications cannot claim it.
 func (a *App) routeHost(mux http.Handler) http.Handler {
+	dashHost := a.dashboardHost()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.Portal.IsTeamHost(r.Host) {
 			a.Portal.ServeHTTP(w, r)
 			return
 		}
+		if hostname(r.Host) != dashHost {
+			app, err := a.Portal.AppFor(r)
+			if err != nil {
+				a.Log.Error("find application for host", "host", r.Host, "error", err)
+				http.Error(w, "ssogate could not look up this host", http.StatusServiceUnavailable)
+				return
+			}
+			if app != nil {
+				a.Portal.ServeApp(w, r, app)
+				return
+			}
+		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// hostname is a Host header without its port, lower-cased.
+func hostname(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		hostport = h
+	}
+	return strings.ToLower(strings.TrimSuffix(hostport, "."))
+}
+
+// dashboardHost is the dashboard's host name, without port.
+func (a *App) dashboardHost() string {
+	u, err := url.Parse(a.dashboardURL())
+	if err != nil {
+		return "localhost"
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+// reservedHosts can never be application hosts.
+func (a *App) reservedHosts() []string {
+	return []string{a.dashboardHost(), "localhost"}
 }
 
 // dashboardURL is the dashboard's external base URL.

@@ -70,8 +70,17 @@ func (p *Portal) handleLogin(w http.ResponseWriter, r *http.Request, org orgInfo
 			message: "No identity provider is set up for this application. An administrator must add one."}
 	}
 	q := r.URL.Query()
-	redirect := SafeRedirect(q.Get("redirect_url"))
-	if done, err := p.resumeSession(w, r, org, app, idps, redirect); done || err != nil {
+	l := login{AccountID: org.AccountID, AppAUD: audOf(app), Redirect: SafeRedirect(q.Get("redirect_url"))}
+	if app != nil && app.Type == access.TypeSelfHosted {
+		// The return address comes from the signed meta token, never
+		// from the query.
+		m, err := p.checkMeta(r.Context(), org, app, r.PathValue("host"), q.Get("meta"))
+		if err != nil {
+			return err
+		}
+		l.AppHost, l.AppSessionHash, l.Redirect = m.Hostname, m.AppSessionHash, SafeRedirect(m.RedirectURL)
+	}
+	if done, err := p.resumeSession(w, r, org, app, idps, l); done || err != nil {
 		return err
 	}
 	auto := org.AutoRedirectToIdentity || (app != nil && app.AutoRedirectToIdentity)
@@ -81,30 +90,42 @@ func (p *Portal) handleLogin(w http.ResponseWriter, r *http.Request, org orgInfo
 		}
 		for _, idp := range idps {
 			if idp.ID == chosen {
-				return p.beginLogin(w, r, org, idp.ID, app, redirect)
+				l.IdPID = idp.ID
+				return p.begin(w, r, org, idp.ID, l)
 			}
 		}
 		return &pageError{status: http.StatusBadRequest, title: "Unknown sign-in method",
 			message: "That identity provider cannot be used here. Go back and choose another."}
 	}
-	return p.renderChooser(w, r, org, app, idps, redirect)
+	return p.renderChooser(w, r, org, app, idps, l.Redirect)
 }
 
 // resumeSession skips the IdP when the browser already has a session from
 // an IdP this login allows (checklist 12): the target's policies are
 // evaluated again and the browser goes on to redirect.
-func (p *Portal) resumeSession(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App, idps []access.IdentityProvider, redirect string) (bool, error) {
+func (p *Portal) resumeSession(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App, idps []access.IdentityProvider, l login) (bool, error) {
 	id, err := p.currentIdentity(r, org)
 	if err != nil || !slices.ContainsFunc(idps, func(idp access.IdentityProvider) bool { return idp.ID == id.IdP.ID }) {
 		return false, nil
 	}
+	return true, p.finishLogin(w, r, org, app, id, l)
+}
+
+// finishLogin sends a signed-in browser on: for a self-hosted app, after
+// its policies admit the user, to the app host's /authorized step; for
+// the team domain's own pages, to the (relative) page asked for, which
+// decides itself.
+func (p *Portal) finishLogin(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App, id Identity, l login) error {
 	if app != nil {
 		if d := p.decide(*app, id, r); d.Result != policy.ResultAllow {
-			return true, denied(*app, d)
+			return denied(*app, d)
 		}
 	}
-	http.Redirect(w, r, redirect, http.StatusFound)
-	return true, nil
+	if l.AppHost == "" {
+		http.Redirect(w, r, l.Redirect, http.StatusFound)
+		return nil
+	}
+	return p.continueToApp(w, r, org, app, id, l.AppHost, l.Redirect, l.AppSessionHash)
 }
 
 type choice struct{ Name, URL string }
@@ -119,8 +140,10 @@ func (p *Portal) renderChooser(w http.ResponseWriter, r *http.Request, org orgIn
 	}
 	for _, idp := range idps {
 		v := url.Values{"idp": {idp.ID}, "redirect_url": {redirect}}
-		if k := r.URL.Query().Get("kid"); k != "" {
-			v.Set("kid", k)
+		for _, k := range []string{"kid", "meta"} {
+			if x := r.URL.Query().Get(k); x != "" {
+				v.Set(k, x)
+			}
 		}
 		data.IdPs = append(data.IdPs, choice{Name: idp.Name, URL: "/cdn-cgi/access/login/" + url.PathEscape(r.PathValue("host")) + "?" + v.Encode()})
 	}
@@ -133,10 +156,6 @@ func provider(idp access.IdentityProvider, secret string) oidcrp.Provider {
 	return oidcrp.Provider{ClientID: c.ClientID, ClientSecret: secret, AuthURL: c.AuthURL, TokenURL: c.TokenURL,
 		CertsURL: c.CertsURL, Issuer: c.IssuerURL, Scopes: c.Scopes, PKCE: c.PKCEEnabled, EmailClaim: c.EmailClaimName,
 		Claims: c.Claims}
-}
-
-func (p *Portal) beginLogin(w http.ResponseWriter, r *http.Request, org orgInfo, idpID string, app *access.App, redirect string) error {
-	return p.begin(w, r, org, idpID, login{AccountID: org.AccountID, Redirect: redirect, AppAUD: audOf(app)})
 }
 
 func audOf(app *access.App) string {
@@ -218,8 +237,16 @@ func (p *Portal) handleCallback(w http.ResponseWriter, r *http.Request, org orgI
 	p.audit(r, org.AccountID, audit.Actor{ID: id.UserUUID, Email: id.Email, IP: ip, Type: "user", Interface: "Access"},
 		"login", true, map[string]any{"idp": idp.Name})
 	p.setCookie(w, authCookie, token, sessionTTL(org))
-	http.Redirect(w, r, l.Redirect, http.StatusFound)
-	return nil
+	if l.AppHost == "" {
+		http.Redirect(w, r, l.Redirect, http.StatusFound)
+		return nil
+	}
+	app, err := p.access.AppByAUD(r.Context(), l.AppAUD)
+	if err != nil || app.AccountID != org.AccountID {
+		return &pageError{status: http.StatusBadRequest, title: "Unknown application",
+			message: "The application of this sign-in no longer exists."}
+	}
+	return p.finishLogin(w, r, org, &app, id, l)
 }
 
 func invalidSession() error {

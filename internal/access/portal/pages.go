@@ -39,6 +39,11 @@ var pages = template.Must(template.New("").Parse(`
 <p>Claims received in the ID token:</p><pre>{{.Claims}}</pre>
 <p class="muted">No session was started.</p></div>{{template "foot"}}{{end}}
 
+{{define "granted"}}{{template "head" .App}}<div class="card"><h1>Signed in to {{.App}}</h1>
+<p>Access admitted <strong>{{.Email}}</strong> to this application.</p>
+<p class="muted">ssogate does not proxy to the application's origin yet, so there is nothing more to show here.</p>
+<p class="muted"><a href="/cdn-cgi/access/logout">Sign out</a></p></div>{{template "foot"}}{{end}}
+
 {{define "signedout"}}{{template "head" "Signed out"}}<div class="card"><h1>You are signed out</h1>
 <p><a href="/">Sign in again</a></p></div>{{template "foot"}}{{end}}
 `))

@@ -30,6 +30,11 @@ type login struct {
 	IdPID     string `json:"idp_id"`
 	AppAUD    string `json:"app_aud"`
 	Redirect  string `json:"redirect"`
+	// AppHost and AppSessionHash are set for a self-hosted application:
+	// the login ends at that host's /authorized, bound to its
+	// CF_AppSession by the hash.
+	AppHost        string `json:"app_host,omitempty"`
+	AppSessionHash string `json:"app_session_hash,omitempty"`
 	State     string `json:"state"`
 	Nonce     string `json:"nonce"`
 	Verifier  string `json:"verifier"`

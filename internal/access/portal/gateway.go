@@ -1,0 +1,305 @@
+package portal
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ssogate/ssogate/internal/access"
+	"github.com/ssogate/ssogate/internal/access/keys"
+	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/store"
+)
+
+// The Access gateway answers requests for the hosts of self-hosted
+// applications (access-flow.md §1.2, §1.5): without a valid application
+// token the browser is sent to the team domain's login with a signed
+// meta token and a per-app CSRF cookie; after login the team domain hands
+// it back to /cdn-cgi/access/authorized, which mints the application token
+// (CF_Authorization on the app host). Proxying allowed requests to an
+// origin is not built yet: an allowed request gets a page saying so.
+
+// Cookie and header names on application hosts, as Access names them.
+const (
+	appSessionCookie = "CF_AppSession"     // per-app CSRF for /authorized
+	appTokenHeader   = "Cf-Access-Token"   // the app token, for non-browser clients
+	metadataRequest  = "Cf-Access-Metadata-Request"
+	metadataHeader   = "Cf-Access-Metadata"
+	appSessionTTL    = 24 * time.Hour
+	metaTTL          = 10 * time.Minute
+	grantTTL         = time.Minute
+	grantType        = "authorized"
+)
+
+// metaClaims describe a redirect to the login (checklist 5) and carry the
+// hash of CF_AppSession through the IdP round trip.
+type metaClaims struct {
+	Type               string        `json:"type"`
+	Audience           keys.Audience `json:"aud"`
+	Hostname           string        `json:"hostname"`
+	RedirectURL        string        `json:"redirect_url"`
+	AuthStatus         string        `json:"auth_status"`
+	ServiceTokenStatus bool          `json:"service_token_status"`
+	AppSessionHash     string        `json:"app_session_hash"`
+	IssuedAt           int64         `json:"iat"`
+	Expiry             int64         `json:"exp"`
+}
+
+// matchClaims answer a metadata request (checklist 6).
+type matchClaims struct {
+	Type        string        `json:"type"`
+	Hostname    string        `json:"hostname"`
+	AppHostname string        `json:"app_hostname"`
+	AuthDomain  string        `json:"auth_domain"`
+	Audience    keys.Audience `json:"aud"`
+	IssuedAt    int64         `json:"iat"`
+}
+
+// grantClaims are what the team domain hands to /authorized: this
+// session's user may have a token for this app on this host. Signed, one
+// minute, used once, and bound to the browser's CF_AppSession.
+type grantClaims struct {
+	Type           string        `json:"type"`
+	Issuer         string        `json:"iss"`
+	Audience       keys.Audience `json:"aud"`
+	Hostname       string        `json:"hostname"`
+	RedirectURL    string        `json:"redirect_url"`
+	AppSessionHash string        `json:"app_session_hash"`
+	IdentityNonce  string        `json:"identity_nonce"`
+	JTI            string        `json:"jti"`
+	Expiry         int64         `json:"exp"`
+}
+
+// AppFor returns the self-hosted application protecting a request, or nil
+// when its host is not an application host.
+func (p *Portal) AppFor(r *http.Request) (*access.App, error) {
+	host := hostOnly(r.Host)
+	if host == "" || net.ParseIP(host) != nil || p.IsTeamHost(host) {
+		return nil, nil
+	}
+	return p.access.AppForHost(r.Context(), host, r.URL.Path)
+}
+
+// ServeApp serves a request for an application host.
+func (p *Portal) ServeApp(w http.ResponseWriter, r *http.Request, app *access.App) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", p.csp)
+	org, err := p.orgOfAccount(r.Context(), app.AccountID)
+	if err == nil {
+		err = p.gateway(w, r, org, app)
+	}
+	if err == nil || errors.Is(err, errRedirected) {
+		return
+	}
+	var pe *pageError
+	if !errors.As(err, &pe) {
+		p.log.Error("access gateway", "host", r.Host, "path", r.URL.Path, "error", err)
+		pe = &pageError{status: http.StatusInternalServerError, title: "Something went wrong",
+			message: "ssogate could not complete this request. Try again; if it keeps failing, tell your administrator."}
+	}
+	p.render(w, pe.status, "error", pe)
+}
+
+func (p *Portal) orgOfAccount(ctx context.Context, accountID string) (orgInfo, error) {
+	o, err := p.access.GetOrganization(ctx, p.db, accountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return orgInfo{}, &pageError{status: http.StatusServiceUnavailable, title: "Access is not set up",
+			message: "This application's team has no Access organization. An administrator must create one."}
+	}
+	if err != nil {
+		return orgInfo{}, err
+	}
+	return orgInfo{Organization: o, TeamURL: p.access.TeamURL(o.AuthDomain)}, nil
+}
+
+func (p *Portal) gateway(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App) error {
+	switch r.URL.Path {
+	case "/cdn-cgi/access/authorized":
+		return p.handleAuthorized(w, r, org, app)
+	case "/cdn-cgi/access/logout":
+		p.setCookie(w, authCookie, "", 0)
+		http.Redirect(w, r, org.TeamURL+"/cdn-cgi/access/logout", http.StatusFound)
+		return nil
+	case "/cdn-cgi/access/get-identity":
+		id, err := p.appIdentity(r, org, app)
+		if err != nil {
+			return writeJSON(w, http.StatusUnauthorized, map[string]string{"err": "no valid application token: sign in first"})
+		}
+		return writeJSON(w, http.StatusOK, id)
+	}
+	if strings.HasPrefix(r.URL.Path, "/cdn-cgi/access/") {
+		return &pageError{status: http.StatusNotFound, title: "Not found", message: "There is nothing at this address."}
+	}
+	if r.Method == http.MethodHead && strings.EqualFold(r.Header.Get(metadataRequest), "true") {
+		return p.serveMetadata(w, r, org, app)
+	}
+	id, err := p.appIdentity(r, org, app)
+	if err == nil {
+		return p.granted(w, app, id)
+	}
+	switch {
+	case r.Method == http.MethodOptions:
+		// Preflights carry no cookies; without CORS settings or an
+		// OPTIONS bypass (not supported yet) they are refused.
+		return &pageError{status: http.StatusForbidden, title: "Access denied", message: "Sign in first."}
+	case r.Header.Get("X-Requested-With") == "XMLHttpRequest":
+		return writeJSON(w, http.StatusUnauthorized, map[string]string{"err": "no valid application token: sign in again"})
+	}
+	return p.redirectToLogin(w, r, org, app)
+}
+
+// redirectToLogin sends the browser to the team's login for this app
+// (checklist 2, 4, 5), planting CF_AppSession on the app host.
+func (p *Portal) redirectToLogin(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App) error {
+	csrf := randomToken()
+	now := p.now()
+	host := hostOnly(r.Host)
+	redirect := SafeRedirect(r.URL.RequestURI())
+	meta, err := p.keys.Sign(r.Context(), org.AccountID, metaClaims{Type: "meta", Audience: keys.Audience{app.AUD},
+		Hostname: host, RedirectURL: redirect, AuthStatus: "NONE", AppSessionHash: hashCookie(csrf),
+		IssuedAt: now.Unix(), Expiry: now.Add(metaTTL).Unix()})
+	if err != nil {
+		return err
+	}
+	p.setCookie(w, appSessionCookie, csrf, appSessionTTL)
+	q := url.Values{"kid": {app.AUD}, "redirect_url": {redirect}, "meta": {meta}}
+	http.Redirect(w, r, org.TeamURL+"/cdn-cgi/access/login/"+url.PathEscape(host)+"?"+q.Encode(), http.StatusFound)
+	return nil
+}
+
+func (p *Portal) serveMetadata(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App) error {
+	tok, err := p.keys.Sign(r.Context(), org.AccountID, matchClaims{Type: "match", Hostname: hostOnly(r.Host),
+		AppHostname: access.AppHost(app.Domain), AuthDomain: org.AuthDomain, Audience: keys.Audience{app.AUD},
+		IssuedAt: p.now().Unix()})
+	if err != nil {
+		return err
+	}
+	w.Header().Set(metadataHeader, tok)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// appIdentity is the identity behind a valid application token for app:
+// signed by the account's key, issued by the team, for this app's AUD,
+// type app, within its time window, and its session not revoked.
+func (p *Portal) appIdentity(r *http.Request, org orgInfo, app *access.App) (Identity, error) {
+	tok := r.Header.Get(appTokenHeader)
+	if c, err := r.Cookie(authCookie); err == nil && c.Value != "" {
+		tok = c.Value
+	}
+	if tok == "" {
+		return Identity{}, errNoSession
+	}
+	claims, err := p.keys.VerifyCached(r.Context(), org.AccountID, tok)
+	if err != nil {
+		return Identity{}, errNoSession
+	}
+	if err := keys.ValidateStandard(claims, org.TeamURL, app.AUD, p.now(), p.leeway); err != nil || claims.Type != "app" {
+		return Identity{}, errNoSession
+	}
+	return p.session(r.Context(), org.AccountID, claims.IdentityNonce)
+}
+
+// granted answers an allowed request. Proxying to the origin comes later;
+// until then the page says who was admitted.
+func (p *Portal) granted(w http.ResponseWriter, app *access.App, id Identity) error {
+	p.render(w, http.StatusOK, "granted", struct{ App, Email string }{app.Name, id.Email})
+	return nil
+}
+
+// continueToApp ends a login for a self-hosted app on the team domain: a
+// signed grant, bound to the browser's CF_AppSession through its hash,
+// goes to the app host's /authorized step (checklist 20).
+func (p *Portal) continueToApp(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App, id Identity, host, redirect, appSessionHash string) error {
+	grant, err := p.keys.Sign(r.Context(), org.AccountID, grantClaims{Type: grantType, Issuer: org.TeamURL,
+		Audience: keys.Audience{app.AUD}, Hostname: host, RedirectURL: SafeRedirect(redirect), AppSessionHash: appSessionHash,
+		IdentityNonce: id.IdentityNonce, JTI: ids.NewHex32(), Expiry: p.now().Add(grantTTL).Unix()})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, p.access.AppURL(host)+"/cdn-cgi/access/authorized?"+url.Values{"state": {grant}}.Encode(), http.StatusFound)
+	return nil
+}
+
+// handleAuthorized is the last hop of a login (checklist 21): it refuses,
+// minting nothing, unless the grant is valid for this app and host, unused,
+// and bound to this browser's CF_AppSession; then it sets the application
+// token and returns to the page the user asked for.
+func (p *Portal) handleAuthorized(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App) error {
+	refused := &pageError{status: http.StatusForbidden, title: "Sign-in could not be completed",
+		message: "This sign-in was not started in this browser, was already used, or took too long. Reload the application to sign in again."}
+	c, err := r.Cookie(appSessionCookie)
+	if err != nil || c.Value == "" {
+		return refused
+	}
+	var g grantClaims
+	if err := p.keys.Verify(r.Context(), org.AccountID, r.URL.Query().Get("state"), &g); err != nil {
+		return refused
+	}
+	host := hostOnly(r.Host)
+	if g.Type != grantType || g.Issuer != org.TeamURL || !g.Audience.Contains(app.AUD) || g.Hostname != host ||
+		g.Expiry < p.now().Add(-p.leeway).Unix() || g.JTI == "" ||
+		subtle.ConstantTimeCompare([]byte(g.AppSessionHash), []byte(hashCookie(c.Value))) != 1 {
+		return refused
+	}
+	_, err = p.db.ExecContext(r.Context(), `INSERT INTO access_assertions (jti, account_id, used_on, expires_on) VALUES ($1,$2,$3,$4)`,
+		"authz:"+g.JTI, org.AccountID, store.Micros(p.now()), store.Micros(time.Unix(g.Expiry, 0)))
+	if store.IsUniqueViolation(err) {
+		return refused
+	}
+	if err != nil {
+		return err
+	}
+	id, err := p.session(r.Context(), org.AccountID, g.IdentityNonce)
+	if err != nil {
+		return refused
+	}
+	ttl := appTTL(app)
+	now := p.now()
+	token, err := p.keys.Sign(r.Context(), org.AccountID, keys.Claims{Audience: keys.Audience{app.AUD}, Email: id.Email,
+		Issuer: org.TeamURL, Type: "app", IdentityNonce: id.IdentityNonce, Subject: id.UserUUID,
+		IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: now.Add(ttl).Unix()})
+	if err != nil {
+		return err
+	}
+	p.setCookie(w, authCookie, token, ttl)
+	p.setCookie(w, appSessionCookie, "", 0)
+	p.audit(r, org.AccountID, actorOf(id), "app_token_issue", true, map[string]any{"app": app.Name, "aud": app.AUD})
+	http.Redirect(w, r, SafeRedirect(g.RedirectURL), http.StatusFound)
+	return nil
+}
+
+// appTTL is the application token's lifetime: the app's session duration,
+// else 24 hours.
+func appTTL(app *access.App) time.Duration {
+	d, err := time.ParseDuration(app.SessionDuration)
+	if err != nil || d <= 0 {
+		return 24 * time.Hour
+	}
+	return d
+}
+
+// checkMeta verifies the meta token of a login for a self-hosted app and
+// returns what it carries: the hostname must be the one in the login path
+// and an application host of this app.
+func (p *Portal) checkMeta(ctx context.Context, org orgInfo, app *access.App, host, raw string) (metaClaims, error) {
+	var m metaClaims
+	bad := &pageError{status: http.StatusBadRequest, title: "Invalid sign-in link",
+		message: "This sign-in link is incomplete or expired. Open the application again to sign in."}
+	if raw == "" || p.keys.Verify(ctx, org.AccountID, raw, &m) != nil {
+		return m, bad
+	}
+	if m.Type != "meta" || !m.Audience.Contains(app.AUD) || m.Hostname != host || host != access.AppHost(app.Domain) ||
+		m.Expiry < p.now().Unix() || m.AppSessionHash == "" {
+		return m, bad
+	}
+	return m, nil
+}
