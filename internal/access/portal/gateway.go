@@ -26,8 +26,8 @@ import (
 
 // Cookie and header names on application hosts, as Access names them.
 const (
-	appSessionCookie = "CF_AppSession"     // per-app CSRF for /authorized
-	appTokenHeader   = "Cf-Access-Token"   // the app token, for non-browser clients
+	appSessionCookie = "CF_AppSession"   // per-app CSRF for /authorized
+	appTokenHeader   = "Cf-Access-Token" // the app token, for non-browser clients
 	metadataRequest  = "Cf-Access-Metadata-Request"
 	metadataHeader   = "Cf-Access-Metadata"
 	appSessionTTL    = 24 * time.Hour

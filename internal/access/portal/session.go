@@ -35,9 +35,9 @@ type login struct {
 	// CF_AppSession by the hash.
 	AppHost        string `json:"app_host,omitempty"`
 	AppSessionHash string `json:"app_session_hash,omitempty"`
-	State     string `json:"state"`
-	Nonce     string `json:"nonce"`
-	Verifier  string `json:"verifier"`
+	State          string `json:"state"`
+	Nonce          string `json:"nonce"`
+	Verifier       string `json:"verifier"`
 	// Test marks an administrator's "test this IdP" login: the callback
 	// shows the claims received and starts no session.
 	Test bool `json:"test,omitempty"`
