@@ -34,6 +34,9 @@ type App struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	AccountID string    `json:"-"`
+	// TokensRevokedOn: application tokens issued at or before it are
+	// refused (revoke_tokens).
+	TokensRevokedOn *time.Time `json:"-"`
 }
 
 // AppSettings are stored as one JSON document.

@@ -15,6 +15,7 @@ func (s *Service) mountApps(rt *api.Router) {
 	rt.Handle(api.Route{Method: "GET", Path: app, Permissions: read, Handle: s.handleGetApp})
 	rt.Handle(api.Route{Method: "PUT", Path: app, Permissions: write, Handle: s.handleUpdateApp})
 	rt.Handle(api.Route{Method: "DELETE", Path: app, Permissions: write, Handle: s.handleDeleteApp})
+	rt.Handle(api.Route{Method: "POST", Path: app + "/revoke_tokens", Permissions: write, Handle: s.handleRevokeTokens})
 
 	rt.Handle(api.Route{Method: "POST", Path: app + "/policies", Permissions: write, Handle: s.handleCreatePolicy})
 	rt.Handle(api.Route{Method: "GET", Path: app + "/policies", Permissions: read, Handle: s.handleListPolicies})
@@ -89,6 +90,18 @@ func (s *Service) handleDeleteApp(r *api.Request) (any, error) {
 		return nil, err
 	}
 	if err := s.DeleteApp(r.Context(), r.AccountID, id); err != nil {
+		return nil, err
+	}
+	return map[string]string{"id": id}, nil
+}
+
+// handleRevokeTokens is POST …/apps/{app_id}/revoke_tokens (body-less).
+func (s *Service) handleRevokeTokens(r *api.Request) (any, error) {
+	id, err := appOf(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.RevokeTokens(r.Context(), r.AccountID, id); err != nil {
 		return nil, err
 	}
 	return map[string]string{"id": id}, nil

@@ -20,15 +20,17 @@ func scanApp(row interface{ Scan(...any) error }) (App, error) {
 	var a App
 	var config string
 	var created, updated int64
-	if err := row.Scan(&a.ID, &a.AccountID, &a.AUD, &a.Name, &a.Type, &a.Domain, &config, &created, &updated); err != nil {
+	var revoked store.NullTime
+	if err := row.Scan(&a.ID, &a.AccountID, &a.AUD, &a.Name, &a.Type, &a.Domain, &config, &created, &updated, &revoked); err != nil {
 		return a, err
 	}
+	a.TokensRevokedOn = revoked.T
 	a.CreatedAt, a.UpdatedAt = store.FromMicros(created), store.FromMicros(updated)
 	return a, json.Unmarshal([]byte(config), &a.AppSettings)
 }
 
 func (s *Service) getApp(ctx context.Context, q store.Querier, accountID, id string) (App, error) {
-	a, err := scanApp(q.QueryRowContext(ctx, `SELECT `+appColumns+` FROM access_apps WHERE account_id=$1 AND id=$2`, accountID, id))
+	a, err := scanApp(q.QueryRowContext(ctx, `SELECT `+appColumns+`, tokens_revoked_on FROM access_apps WHERE account_id=$1 AND id=$2`, accountID, id))
 	if errors.Is(store.Translate(err), store.ErrNotFound) {
 		return a, api.NotFound("Access application %s was not found in this account", id)
 	}
@@ -49,7 +51,7 @@ func (s *Service) GetApp(ctx context.Context, accountID, id string) (App, error)
 // The team-domain pages ask on every request, so it is one indexed query
 // rather than a scan of every application.
 func (s *Service) AppOfType(ctx context.Context, q store.Querier, accountID, typ string) (*App, error) {
-	a, err := scanApp(q.QueryRowContext(ctx, `SELECT `+appColumns+` FROM access_apps WHERE account_id=$1 AND type=$2
+	a, err := scanApp(q.QueryRowContext(ctx, `SELECT `+appColumns+`, tokens_revoked_on FROM access_apps WHERE account_id=$1 AND type=$2
 		ORDER BY created_on LIMIT 1`, accountID, typ))
 	if errors.Is(store.Translate(err), store.ErrNotFound) {
 		return nil, nil
@@ -68,7 +70,7 @@ type AppFilter struct{ Name, Domain, AUD string }
 
 // ListApps returns the account's applications with their policies.
 func (s *Service) ListApps(ctx context.Context, accountID string, f AppFilter) ([]App, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+appColumns+` FROM access_apps WHERE account_id=$1
+	rows, err := s.db.QueryContext(ctx, `SELECT `+appColumns+`, tokens_revoked_on FROM access_apps WHERE account_id=$1
 		ORDER BY created_on, id`, accountID)
 	if err != nil {
 		return nil, err
@@ -143,6 +145,23 @@ func (s *Service) AppForHost(ctx context.Context, host, path string) (*App, erro
 // scheme and port.
 func (s *Service) AppURL(host string) string {
 	return s.cfg.Scheme + "://" + host + s.cfg.PortSuffix
+}
+
+// RevokeTokens makes every application token issued for the app until now
+// invalid (POST …/apps/{id}/revoke_tokens); users sign in again, or get a
+// new token from their team session on their next visit.
+func (s *Service) RevokeTokens(ctx context.Context, accountID, id string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.getApp(ctx, tx, accountID, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE access_apps SET tokens_revoked_on=$3 WHERE account_id=$1 AND id=$2`,
+			accountID, id, store.Micros(s.now())); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_app_revoke_tokens", Result: true,
+			ResourceID: id, ResourceType: "access_app"})
+	})
 }
 
 // CreateApp creates an application.

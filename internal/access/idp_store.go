@@ -169,7 +169,7 @@ func (s *Service) DeleteIdP(ctx context.Context, accountID, id string) error {
 // would name a provider that is gone, offer no login, and refuse every
 // later update for the dangling id.
 func (s *Service) idpInUse(ctx context.Context, q store.Querier, accountID, id string) error {
-	rows, err := q.QueryContext(ctx, `SELECT `+appColumns+` FROM access_apps WHERE account_id=$1`, accountID)
+	rows, err := q.QueryContext(ctx, `SELECT `+appColumns+`, tokens_revoked_on FROM access_apps WHERE account_id=$1`, accountID)
 	if err != nil {
 		return err
 	}

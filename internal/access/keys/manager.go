@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssogate/ssogate/internal/audit"
 	"github.com/ssogate/ssogate/internal/secretbox"
 	"github.com/ssogate/ssogate/internal/store"
 )
@@ -65,6 +66,9 @@ type Manager struct {
 type view struct {
 	loaded time.Time
 	keys   []*keyState // newest first, the current key (if any) first of all
+	// rotateEvery is the account's rotation interval: its own setting,
+	// else the instance default.
+	rotateEvery time.Duration
 }
 
 func (v *view) current() *keyState {
@@ -149,6 +153,25 @@ func (m *Manager) Rotate(ctx context.Context, accountID string) (Key, error) {
 	return k.snapshot(), nil
 }
 
+// SetRotationInterval sets the account's own key rotation interval, in the
+// audit log as "access_key_settings_update", and rereads the account's
+// keys so this instance applies it at once (others within RefreshEvery).
+func (m *Manager) SetRotationInterval(ctx context.Context, accountID string, days int) error {
+	err := m.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO access_key_settings (account_id, rotate_every_days) VALUES ($1,$2)
+			ON CONFLICT (account_id) DO UPDATE SET rotate_every_days = excluded.rotate_every_days`, accountID, days); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_key_settings_update", Result: true,
+			ResourceType: "access_keys", NewValue: map[string]int{"key_rotation_interval_days": days}})
+	})
+	if err != nil {
+		return err
+	}
+	_, err = m.view(ctx, accountID, true)
+	return err
+}
+
 // Published returns the keys origins may verify against: the current key
 // and every replaced key not yet retired, newest first. It creates the
 // first key and performs a due rotation, like Current.
@@ -180,7 +203,7 @@ func (m *Manager) ensureCurrent(ctx context.Context, accountID string) (*keyStat
 	switch {
 	case cur == nil:
 		return m.autoChange(ctx, accountID, modeFirst, "")
-	case !m.now().Before(cur.created.Add(m.opts.RotateEvery)):
+	case !m.now().Before(cur.created.Add(v.rotateEvery)):
 		// An instance that cannot open the current key has the wrong
 		// secretbox key; letting it rotate would leave the account with a
 		// key no other instance can use.
@@ -286,11 +309,15 @@ func (m *Manager) load(ctx context.Context, accountID string, fresh *keyState) (
 	if err != nil {
 		return nil, err
 	}
+	every, err := loadRotateEvery(ctx, m.db, accountID, m.opts.RotateEvery)
+	if err != nil {
+		return nil, err
+	}
 	parsed, err := m.parseUnknown(accountID, rows, fresh)
 	if err != nil {
 		return nil, err
 	}
-	v := &view{loaded: now}
+	v := &view{loaded: now, rotateEvery: every}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	listed := map[string]bool{}

@@ -235,3 +235,33 @@ func TestRotationAndAuditCommitTogether(t *testing.T) {
 		}
 	})
 }
+
+// An account's own interval (PUT /access/keys) wins over the instance
+// default, for this instance at once and for others after a refresh.
+func TestPerAccountInterval(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		acct, other, clk, box := newAccount(t, db), newAccount(t, db), newClock(), newBox(t)
+		m := keys.NewManager(db, box, clk.Now, keys.Options{})
+		first, _ := m.Current(ctx, acct)
+		otherFirst, _ := m.Current(ctx, other)
+		if err := m.SetRotationInterval(ctx, acct, 21); err != nil {
+			t.Fatal(err)
+		}
+		if e := auditEntries(t, db, acct, "access_key_settings_update"); len(e) != 1 {
+			t.Fatalf("audit entries: %d", len(e))
+		}
+		clk.Advance(21 * 24 * time.Hour)
+		if k, _ := m.Current(ctx, acct); k.KID == first.KID {
+			t.Fatal("no rotation after the account's 21-day interval")
+		}
+		if k, _ := m.Current(ctx, other); k.KID != otherFirst.KID {
+			t.Fatal("the other account rotated before the default 42 days")
+		}
+		fresh := keys.NewManager(db, box, clk.Now, keys.Options{})
+		clk.Advance(21 * 24 * time.Hour)
+		cur, _ := m.Current(ctx, acct)
+		if k, _ := fresh.Current(ctx, acct); k.KID != cur.KID {
+			t.Fatalf("a second instance disagrees on the current key: %s vs %s", k.KID, cur.KID)
+		}
+	})
+}

@@ -40,6 +40,19 @@ func loadRows(ctx context.Context, q store.Querier, accountID string, now time.T
 	return out, rows.Err()
 }
 
+// loadRotateEvery reads the account's rotation interval, def without one.
+func loadRotateEvery(ctx context.Context, q store.Querier, accountID string, def time.Duration) (time.Duration, error) {
+	var days int
+	err := q.QueryRowContext(ctx, `SELECT rotate_every_days FROM access_key_settings WHERE account_id=$1`, accountID).Scan(&days)
+	if err = store.Translate(err); errors.Is(err, store.ErrNotFound) {
+		return def, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read key rotation interval of account %s: %w", accountID, err)
+	}
+	return time.Duration(days) * 24 * time.Hour, nil
+}
+
 // changeMode says what a key change may do to the account's current key.
 type changeMode int
 

@@ -205,6 +205,9 @@ func (p *Portal) appIdentity(r *http.Request, org orgInfo, app *access.App) (Ide
 	if err := keys.ValidateStandard(claims, org.TeamURL, app.AUD, p.now(), p.leeway); err != nil || claims.Type != "app" {
 		return Identity{}, errNoSession
 	}
+	if app.TokensRevokedOn != nil && claims.IssuedAt <= app.TokensRevokedOn.Unix() {
+		return Identity{}, errNoSession // revoke_tokens
+	}
 	return p.session(r.Context(), org.AccountID, claims.IdentityNonce)
 }
 
@@ -264,9 +267,15 @@ func (p *Portal) handleAuthorized(w http.ResponseWriter, r *http.Request, org or
 	}
 	ttl := appTTL(app)
 	now := p.now()
+	iat := now.Unix()
+	if app.TokensRevokedOn != nil && iat <= app.TokensRevokedOn.Unix() {
+		// Revocation refuses tokens issued in its second; a token minted in
+		// that same second must not be refused too (a redirect loop).
+		iat = app.TokensRevokedOn.Unix() + 1
+	}
 	token, err := p.keys.Sign(r.Context(), org.AccountID, keys.Claims{Audience: keys.Audience{app.AUD}, Email: id.Email,
 		Issuer: org.TeamURL, Type: "app", IdentityNonce: id.IdentityNonce, Subject: id.UserUUID,
-		IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: now.Add(ttl).Unix()})
+		IssuedAt: iat, NotBefore: iat, Expiry: now.Add(ttl).Unix()})
 	if err != nil {
 		return err
 	}

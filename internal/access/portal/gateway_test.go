@@ -67,7 +67,7 @@ func (a *acme) grantFor(t *testing.T, c *http.Client, u, username string) string
 func TestGatewayLoginRoundTrip(t *testing.T) {
 	t.Parallel()
 	a := newAcme(t)
-	_, aud, base := a.grafana(t)
+	appID, aud, base := a.grafana(t)
 	c := a.env.Browser()
 
 	first := get(t, c, base+"/d/home?orgId=1")
@@ -148,9 +148,28 @@ func TestGatewayLoginRoundTrip(t *testing.T) {
 		}
 	}
 
-	// Logging out of the team revokes the session: the app token stops.
+	// revoke_tokens ends every token of the app; the team session then
+	// gets a new one without the IdP.
+	r := a.env.Do("POST", "/accounts/"+a.accountID+"/access/apps/"+appID+"/revoke_tokens", a.token, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("revoke_tokens: %d %s", r.Status, r.Body)
+	}
+	if h := get(t, freshBrowser(c), base+"/api", "Cf-Access-Token", ck.Value); h.status != http.StatusFound {
+		t.Errorf("app token after revoke_tokens: %d, want a login redirect", h.status)
+	}
+	final, _ = follow(t, c2, base+"/again")
+	if final.status != http.StatusOK || final.url.Path != "/again" {
+		t.Errorf("after revoke_tokens, with a team session: %d %s", final.status, final.url)
+	}
+
+	newTok := jarCookie(c2, base, "CF_Authorization")
+	if h := get(t, freshBrowser(c), base+"/", "Cf-Access-Token", newTok); h.status != http.StatusOK {
+		t.Fatalf("the token issued after revoke_tokens: %d", h.status)
+	}
+
+	// Logging out of the team revokes the session: its app tokens stop.
 	get(t, c, a.url+"/cdn-cgi/access/logout")
-	if h := get(t, freshBrowser(c), base+"/", "Cf-Access-Token", ck.Value); h.status != http.StatusFound {
+	if h := get(t, freshBrowser(c), base+"/", "Cf-Access-Token", newTok); h.status != http.StatusFound {
 		t.Errorf("app token after logout: %d", h.status)
 	}
 }
