@@ -128,6 +128,9 @@ func (p *Portal) gateway(w http.ResponseWriter, r *http.Request, org orgInfo, ap
 		p.setCookie(w, authCookie, "", 0)
 		http.Redirect(w, r, org.TeamURL+"/cdn-cgi/access/logout", http.StatusFound)
 		return nil
+	case "/cdn-cgi/access/assets/style.css":
+		serveStyle(w, r) // the gateway's own pages use it
+		return nil
 	case "/cdn-cgi/access/get-identity":
 		id, err := p.appIdentity(r, org, app)
 		if err != nil {
