@@ -49,6 +49,8 @@ type AppSettings struct {
 	CustomDenyMessage      string   `json:"custom_deny_message,omitempty"`
 	CustomDenyURL          string   `json:"custom_deny_url,omitempty"`
 	Tags                   []string `json:"tags"`
+	CookieSettings
+	CORSHeaders *CORSHeaders `json:"cors_headers,omitempty"`
 }
 
 // AppInput is a create or (merged) update body.
@@ -65,6 +67,11 @@ type AppInput struct {
 	CustomDenyURL          *string          `json:"custom_deny_url"`
 	Tags                   *[]string        `json:"tags"`
 	Policies               *[]PolicyLinkRaw `json:"policies"`
+	SameSiteCookie         *string          `json:"same_site_cookie_attribute"`
+	HTTPOnlyCookie         *bool            `json:"http_only_cookie_attribute"`
+	PathCookie             *bool            `json:"path_cookie_attribute"`
+	CORSHeaders            *CORSHeaders     `json:"cors_headers"`
+	OptionsBypass          *bool            `json:"options_preflight_bypass"`
 }
 
 // PolicyLinkRaw is one item of an app's policies array: a bare reusable
@@ -151,7 +158,27 @@ func (s *Service) applyAppFields(a *App, in AppInput) error {
 	if in.Tags != nil {
 		a.Tags = *in.Tags
 	}
-	return nil
+	if in.SameSiteCookie != nil {
+		a.SameSite = *in.SameSiteCookie
+	}
+	if in.HTTPOnlyCookie != nil {
+		a.HTTPOnly = in.HTTPOnlyCookie
+	}
+	if in.PathCookie != nil {
+		a.PathScoped = *in.PathCookie
+	}
+	if in.CORSHeaders != nil {
+		a.CORSHeaders = in.CORSHeaders
+	}
+	if in.OptionsBypass != nil && *in.OptionsBypass {
+		// Bypassing means proxying preflights to the origin, and ssogate
+		// does not proxy yet.
+		return api.Invalid("/options_preflight_bypass", "options_preflight_bypass is not supported yet (ssogate does not proxy to origins); answer preflights with cors_headers instead")
+	}
+	if err := checkCookieSettings(&a.CookieSettings); err != nil {
+		return err
+	}
+	return checkCORS(a.CORSHeaders)
 }
 
 // checkAppShape checks what each type requires.

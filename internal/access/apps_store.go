@@ -110,7 +110,9 @@ func (s *Service) AppByAUD(ctx context.Context, aud string) (App, error) {
 
 // AppForHost finds the self-hosted application that protects a request
 // for host and path, in any account: the one whose domain is the host, or
-// the host and the longest path prefix. nil when no application does.
+// the host and the longest path prefix. An empty path matches any path
+// (the gateway's own /cdn-cgi/access/ endpoints). nil when no application
+// does.
 func (s *Service) AppForHost(ctx context.Context, host, path string) (*App, error) {
 	// domain = host, or host/… (a range scan on the unique index: '0'
 	// follows '/').
@@ -127,7 +129,7 @@ func (s *Service) AppForHost(ctx context.Context, host, path string) (*App, erro
 			return nil, err
 		}
 		_, prefix, _ := strings.Cut(domain, "/")
-		if prefix != "" && path != "/"+prefix && !strings.HasPrefix(path, "/"+prefix+"/") {
+		if prefix != "" && path != "" && path != "/"+prefix && !strings.HasPrefix(path, "/"+prefix+"/") {
 			continue
 		}
 		if len(domain) > len(best.domain) {

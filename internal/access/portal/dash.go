@@ -157,13 +157,19 @@ func (p *Portal) checkAssertion(ctx context.Context, org orgInfo, a Assertion) e
 // account's keys to verify it with.
 func peekClaims(token string) (Assertion, error) {
 	var a Assertion
+	return a, peekJWT(token, &a)
+}
+
+// peekJWT decodes a JWT's payload into dst without verifying it: only to
+// find whose key must verify it.
+func peekJWT(token string, dst any) error {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return a, errors.New("not a JWT")
+		return errors.New("not a JWT")
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return a, err
+		return err
 	}
-	return a, json.Unmarshal(raw, &a)
+	return json.Unmarshal(raw, dst)
 }

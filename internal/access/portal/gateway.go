@@ -71,8 +71,11 @@ type grantClaims struct {
 	RedirectURL    string        `json:"redirect_url"`
 	AppSessionHash string        `json:"app_session_hash"`
 	IdentityNonce  string        `json:"identity_nonce"`
-	JTI            string        `json:"jti"`
-	Expiry         int64         `json:"exp"`
+	// SessionTTL is the application token's lifetime in seconds, from the
+	// policy that admitted the user (checklist 24).
+	SessionTTL int64  `json:"session_ttl"`
+	JTI        string `json:"jti"`
+	Expiry     int64  `json:"exp"`
 }
 
 // AppFor returns the self-hosted application protecting a request, or nil
@@ -82,7 +85,21 @@ func (p *Portal) AppFor(r *http.Request) (*access.App, error) {
 	if host == "" || net.ParseIP(host) != nil || p.IsTeamHost(host) {
 		return nil, nil
 	}
-	return p.access.AppForHost(r.Context(), host, r.URL.Path)
+	if !strings.HasPrefix(r.URL.Path, "/cdn-cgi/access/") {
+		return p.access.AppForHost(r.Context(), host, r.URL.Path)
+	}
+	// The gateway's endpoints are outside every app's path. /authorized
+	// belongs to the app its grant names (checked again, signed, there).
+	if r.URL.Path == "/cdn-cgi/access/authorized" {
+		var g grantClaims
+		if peekJWT(r.URL.Query().Get("state"), &g) == nil && len(g.Audience) == 1 {
+			if app, err := p.access.AppByAUD(r.Context(), g.Audience[0]); err == nil &&
+				app.Type == access.TypeSelfHosted && access.AppHost(app.Domain) == host {
+				return &app, nil
+			}
+		}
+	}
+	return p.access.AppForHost(r.Context(), host, "")
 }
 
 // ServeApp serves a request for an application host.
@@ -150,8 +167,15 @@ func (p *Portal) gateway(w http.ResponseWriter, r *http.Request, org orgInfo, ap
 	}
 	switch {
 	case r.Method == http.MethodOptions:
-		// Preflights carry no cookies; without CORS settings or an
-		// OPTIONS bypass (not supported yet) they are refused.
+		// Preflights carry no cookies: answered from the app's CORS
+		// settings, refused without them (OPTIONS bypass needs the proxy).
+		if h, ok := app.CORSHeaders.Preflight(r); ok {
+			for k, v := range h {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
 		return &pageError{status: http.StatusForbidden, title: "Access denied", message: "Sign in first."}
 	case r.Header.Get("X-Requested-With") == "XMLHttpRequest":
 		return writeJSON(w, http.StatusUnauthorized, map[string]string{"err": "no valid application token: sign in again"})
@@ -224,14 +248,15 @@ func (p *Portal) granted(w http.ResponseWriter, app *access.App, id Identity) er
 // continueToApp ends a login for a self-hosted app on the team domain: a
 // signed grant, bound to the browser's CF_AppSession through its hash,
 // goes to the app host's /authorized step (checklist 20).
-func (p *Portal) continueToApp(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App, id Identity, host, redirect, appSessionHash string) error {
+func (p *Portal) continueToApp(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App, id Identity, l login, ttl time.Duration) error {
 	grant, err := p.keys.Sign(r.Context(), org.AccountID, grantClaims{Type: grantType, Issuer: org.TeamURL,
-		Audience: keys.Audience{app.AUD}, Hostname: host, RedirectURL: SafeRedirect(redirect), AppSessionHash: appSessionHash,
-		IdentityNonce: id.IdentityNonce, JTI: ids.NewHex32(), Expiry: p.now().Add(grantTTL).Unix()})
+		Audience: keys.Audience{app.AUD}, Hostname: l.AppHost, RedirectURL: SafeRedirect(l.Redirect),
+		AppSessionHash: l.AppSessionHash, IdentityNonce: id.IdentityNonce, SessionTTL: int64(ttl.Seconds()),
+		JTI: ids.NewHex32(), Expiry: p.now().Add(grantTTL).Unix()})
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, p.access.AppURL(host)+"/cdn-cgi/access/authorized?"+url.Values{"state": {grant}}.Encode(), http.StatusFound)
+	http.Redirect(w, r, p.access.AppURL(l.AppHost)+"/cdn-cgi/access/authorized?"+url.Values{"state": {grant}}.Encode(), http.StatusFound)
 	return nil
 }
 
@@ -268,7 +293,10 @@ func (p *Portal) handleAuthorized(w http.ResponseWriter, r *http.Request, org or
 	if err != nil {
 		return refused
 	}
-	ttl := appTTL(app)
+	ttl := time.Duration(g.SessionTTL) * time.Second
+	if ttl <= 0 {
+		ttl = appTTL(app, "")
+	}
 	now := p.now()
 	iat := now.Unix()
 	if app.TokensRevokedOn != nil && iat <= app.TokensRevokedOn.Unix() {
@@ -282,16 +310,47 @@ func (p *Portal) handleAuthorized(w http.ResponseWriter, r *http.Request, org or
 	if err != nil {
 		return err
 	}
-	p.setCookie(w, authCookie, token, ttl)
+	p.setAppCookie(w, app, token, ttl)
 	p.setCookie(w, appSessionCookie, "", 0)
 	p.audit(r, org.AccountID, actorOf(id), "app_token_issue", true, map[string]any{"app": app.Name, "aud": app.AUD})
 	http.Redirect(w, r, SafeRedirect(g.RedirectURL), http.StatusFound)
 	return nil
 }
 
-// appTTL is the application token's lifetime: the app's session duration,
-// else 24 hours.
-func appTTL(app *access.App) time.Duration {
+// setAppCookie sets the application token on the app host with the app's
+// cookie settings: SameSite None (Lax over plain http, where browsers
+// refuse None without Secure), Lax or Strict; HttpOnly unless turned off;
+// Path the app's path when path_cookie_attribute is on.
+func (p *Portal) setAppCookie(w http.ResponseWriter, app *access.App, token string, ttl time.Duration) {
+	c := &http.Cookie{Name: authCookie, Value: token, Path: "/", HttpOnly: true, Secure: p.secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(ttl.Seconds())}
+	switch app.SameSite {
+	case "", "none":
+		if p.secure {
+			c.SameSite = http.SameSiteNoneMode
+		}
+	case "strict":
+		c.SameSite = http.SameSiteStrictMode
+	}
+	if app.HTTPOnly != nil {
+		c.HttpOnly = *app.HTTPOnly
+	}
+	if _, path, ok := strings.Cut(app.Domain, "/"); ok && app.PathScoped {
+		c.Path = "/" + path
+	}
+	http.SetCookie(w, c)
+}
+
+// appTTL is the application token's lifetime: the session duration of the
+// policy that admitted the user, else the app's, else 24 hours.
+func appTTL(app *access.App, policyID string) time.Duration {
+	for _, pol := range app.Policies {
+		if pol.ID == policyID && pol.SessionDuration != "" {
+			if d, err := time.ParseDuration(pol.SessionDuration); err == nil && d > 0 {
+				return d
+			}
+		}
+	}
 	d, err := time.ParseDuration(app.SessionDuration)
 	if err != nil || d <= 0 {
 		return 24 * time.Hour

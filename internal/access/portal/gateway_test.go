@@ -326,3 +326,95 @@ func TestAppHostsExcludeReservedHosts(t *testing.T) {
 		t.Errorf("dashboard: %d", h.status)
 	}
 }
+
+// Checklist 24: the admitting policy's session duration wins over the
+// app's.
+func TestGatewayTokenLifetimeFromPolicy(t *testing.T) {
+	t.Parallel()
+	a := newAcme(t)
+	pol := a.call(t, "POST", "/access/policies", `{"name":"short","decision":"allow","session_duration":"45m",
+		"include":[{"email_domain":{"domain":"acmecorp.company"}}]}`, 201)["id"].(string)
+	a.app(t, `{"type":"self_hosted","name":"Short","domain":"short.localhost","session_duration":"2h","policies":["`+pol+`"]}`)
+	c := a.env.Browser()
+	_, hops := a.appLogin(t, c, "http://short.localhost:"+a.env.Port()+"/", "alice")
+	for _, h := range hops {
+		if ck := h.setCookie("CF_Authorization"); ck != nil && h.url.Host == "short.localhost:"+a.env.Port() {
+			_, claims := jwtParts(t, ck.Value)
+			if ck.MaxAge != 45*60 || num(t, claims, "exp")-num(t, claims, "iat") != 45*60 {
+				t.Errorf("app token lifetime: cookie %d s, exp-iat %d s; want the policy's 45m", ck.MaxAge, num(t, claims, "exp")-num(t, claims, "iat"))
+			}
+			return
+		}
+	}
+	t.Fatal("no app cookie was set")
+}
+
+// Checklist 7 and 21: CORS preflights are answered from the app's
+// settings, and the app cookie honours its SameSite/HttpOnly/path options.
+func TestGatewayCORSAndCookieSettings(t *testing.T) {
+	t.Parallel()
+	a := newAcme(t)
+	a.app(t, `{"type":"self_hosted","name":"API","domain":"api.localhost/v1","policies":["`+a.staffPolicy+`"],
+		"same_site_cookie_attribute":"strict","http_only_cookie_attribute":false,"path_cookie_attribute":true,
+		"cors_headers":{"allowed_origins":["http://web.localhost:3000"],"allowed_methods":["GET","POST"],
+		"allowed_headers":["Content-Type"],"allow_credentials":true,"max_age":600}}`)
+	base := "http://api.localhost:" + a.env.Port()
+	c := a.env.Browser()
+	preflight := func(origin, method, headers string) *http.Response {
+		req, _ := http.NewRequest("OPTIONS", base+"/v1/items", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", method)
+		if headers != "" {
+			req.Header.Set("Access-Control-Request-Headers", headers)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := preflight("http://web.localhost:3000", "POST", "content-type")
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "http://web.localhost:3000" ||
+		resp.Header.Get("Access-Control-Allow-Credentials") != "true" || resp.Header.Get("Access-Control-Max-Age") != "600" {
+		t.Errorf("allowed preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	for name, r := range map[string]*http.Response{
+		"other origin":  preflight("http://evil.localhost", "POST", ""),
+		"other method":  preflight("http://web.localhost:3000", "DELETE", ""),
+		"other headers": preflight("http://web.localhost:3000", "POST", "X-Secret"),
+	} {
+		if r.StatusCode != http.StatusForbidden || r.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("%s: %d %v", name, r.StatusCode, r.Header)
+		}
+	}
+	_, hops := a.appLogin(t, c, base+"/v1/items", "alice")
+	for _, h := range hops {
+		if ck := h.setCookie("CF_Authorization"); ck != nil && h.url.Host == "api.localhost:"+a.env.Port() {
+			if ck.SameSite != http.SameSiteStrictMode || ck.HttpOnly || ck.Path != "/v1" {
+				t.Errorf("app cookie: SameSite %v, HttpOnly %v, Path %q; want Strict, false, /v1", ck.SameSite, ck.HttpOnly, ck.Path)
+			}
+			return
+		}
+	}
+	t.Fatal("no app cookie was set")
+}
+
+func TestAppSettingsValidation(t *testing.T) {
+	t.Parallel()
+	a := newAcme(t)
+	for name, body := range map[string]string{
+		"same site":        `"same_site_cookie_attribute":"sometimes"`,
+		"origin":           `"cors_headers":{"allowed_origins":["web.localhost"]}`,
+		"method":           `"cors_headers":{"allowed_methods":["FETCH"]}`,
+		"credentials, all": `"cors_headers":{"allow_all_origins":true,"allow_credentials":true}`,
+		"max age":          `"cors_headers":{"max_age":100000}`,
+		"options bypass":   `"options_preflight_bypass":true`,
+	} {
+		r := a.env.Do("POST", "/accounts/"+a.accountID+"/access/apps", a.token,
+			`{"type":"self_hosted","name":"x","domain":"x.localhost",`+body+`}`)
+		if r.Status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", name, r.Status, r.Body)
+		}
+	}
+}

@@ -116,8 +116,9 @@ func (p *Portal) resumeSession(w http.ResponseWriter, r *http.Request, org orgIn
 // the team domain's own pages, to the (relative) page asked for, which
 // decides itself.
 func (p *Portal) finishLogin(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App, id Identity, l login) error {
+	var d policy.Decision
 	if app != nil {
-		if d := p.decide(*app, id, r); d.Result != policy.ResultAllow {
+		if d = p.decide(*app, id, r); d.Result != policy.ResultAllow {
 			return denied(*app, d)
 		}
 	}
@@ -125,7 +126,7 @@ func (p *Portal) finishLogin(w http.ResponseWriter, r *http.Request, org orgInfo
 		http.Redirect(w, r, l.Redirect, http.StatusFound)
 		return nil
 	}
-	return p.continueToApp(w, r, org, app, id, l.AppHost, l.Redirect, l.AppSessionHash)
+	return p.continueToApp(w, r, org, app, id, l, appTTL(app, d.Policy))
 }
 
 type choice struct{ Name, URL string }
