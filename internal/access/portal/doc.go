@@ -18,7 +18,15 @@
 //	application's policies with internal/access/policy: allow, or a deny page
 //	that says which rule refused the user.
 //
+// It also serves the hosts of self-hosted applications (gateway.go): a
+// visit without an application token is sent to login/<host> with a
+// signed meta token and a CF_AppSession cookie on the app host; the team
+// domain ends the login with a signed, one-time grant bound to that
+// cookie's hash, and the app host's /cdn-cgi/access/authorized exchanges
+// it for the application token (CF_Authorization on the app host).
+//
 // Every redirect target taken from a request is reduced to a relative path
-// on the team domain (SafeRedirect); login state is bound to the browser
-// that started it; tokens are revoked by logout through their session row.
+// on the host it came from (SafeRedirect); login state is bound to the
+// browser that started it; tokens are revoked by logout through their
+// session row, and application tokens also by revoke_tokens.
 package portal
