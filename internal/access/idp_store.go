@@ -83,6 +83,9 @@ func (s *Service) IdPSecret(ctx context.Context, accountID, id string) (Identity
 	if err != nil {
 		return IdentityProvider{}, "", err
 	}
+	if r.sealed == "" {
+		return r.IdentityProvider, "", nil // SAML: no secret
+	}
 	secret, err := s.box.Open(r.sealed, sealAAD(r.ID))
 	if err != nil {
 		return IdentityProvider{}, "", fmt.Errorf("open the client secret of identity provider %s: %w", id, err)
@@ -98,7 +101,10 @@ func (s *Service) CreateIdP(ctx context.Context, accountID string, in IdPInput) 
 	if err != nil {
 		return p, err
 	}
-	r := idpRow{IdentityProvider: p, sealed: s.box.Seal([]byte(*secret), sealAAD(p.ID))}
+	r := idpRow{IdentityProvider: p}
+	if secret != nil { // SAML providers have none
+		r.sealed = s.box.Seal([]byte(*secret), sealAAD(p.ID))
+	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		config, _ := json.Marshal(p.Config)
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_identity_providers (`+idpColumns+`)

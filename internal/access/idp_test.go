@@ -351,9 +351,9 @@ func TestIdentityProviderRefused(t *testing.T) {
 		opts  []option.RequestOption
 		words []string
 	}{
-		{"saml", zero_trust.IdentityProviderAccessSAMLParam{Name: cloudflare.F("saml"), Type: cloudflare.F(zero_trust.IdentityProviderTypeSAML),
+		{"saml without sso url", zero_trust.IdentityProviderAccessSAMLParam{Name: cloudflare.F("saml"), Type: cloudflare.F(zero_trust.IdentityProviderTypeSAML),
 			Config: cloudflare.F(zero_trust.IdentityProviderAccessSAMLConfigParam{IssuerURL: cloudflare.F("https://idp.acmecorp.company/")})},
-			nil, []string{"not supported yet", "/type"}},
+			nil, []string{"/config/sso_target_url"}},
 		{"github", zero_trust.IdentityProviderAccessGitHubParam{Name: cloudflare.F("gh"), Type: cloudflare.F(zero_trust.IdentityProviderTypeGitHub),
 			Config: cloudflare.F(zero_trust.GenericOAuthConfigParam{ClientID: cloudflare.F("a"), ClientSecret: cloudflare.F("b")})},
 			nil, []string{"not supported", "/type"}},
@@ -400,7 +400,7 @@ func TestIdentityProviderRefused(t *testing.T) {
 	t.Run("update to saml", func(t *testing.T) {
 		_, err := c.ZeroTrust.IdentityProviders.Update(ctx, id, zero_trust.IdentityProviderUpdateParams{AccountID: acct,
 			IdentityProvider: zero_trust.IdentityProviderAccessOIDCParam{Type: cloudflare.F(zero_trust.IdentityProviderTypeSAML)}})
-		wantError(t, err, 400, "not supported yet")
+		wantError(t, err, 400, "cannot change", "/type")
 	})
 	got, err := c.ZeroTrust.IdentityProviders.Get(ctx, id, zero_trust.IdentityProviderGetParams{AccountID: acct})
 	if err != nil || got.Type != "oidc" || !strings.Contains(got.JSON.RawJSON(), `"auth_url":"https://idp.acmecorp.company/authorize"`) {

@@ -15,6 +15,7 @@ import (
 	"github.com/ssogate/ssogate/internal/access/policy"
 	"github.com/ssogate/ssogate/internal/audit"
 	oidcrp "github.com/ssogate/ssogate/internal/idp/oidc"
+	samlrp "github.com/ssogate/ssogate/internal/idp/saml"
 	"github.com/ssogate/ssogate/internal/ids"
 	"github.com/ssogate/ssogate/internal/store"
 )
@@ -187,17 +188,28 @@ func (p *Portal) begin(w http.ResponseWriter, r *http.Request, org orgInfo, idpI
 	if err != nil {
 		return err
 	}
-	start, err := oidcrp.Begin(provider(idp, secret), callbackURL(org))
-	if err != nil {
-		return err
+	var target string
+	if idp.Type == "saml" {
+		// The SAML request ID is kept where OIDC keeps its nonce; the
+		// RelayState carries the state.
+		l.State = randomToken()
+		if target, l.Nonce, err = samlrp.Begin(samlProvider(idp, org), l.State, p.now()); err != nil {
+			return err
+		}
+	} else {
+		start, err := oidcrp.Begin(provider(idp, secret), callbackURL(org))
+		if err != nil {
+			return err
+		}
+		target, l.State, l.Nonce, l.Verifier = start.URL, start.State, start.Nonce, start.Verifier
 	}
-	l.IdPID, l.State, l.Nonce, l.Verifier = idp.ID, start.State, start.Nonce, start.Verifier
+	l.IdPID = idp.ID
 	cookie, err := p.saveLogin(r.Context(), l)
 	if err != nil {
 		return err
 	}
 	p.setCookie(w, sessionCookie, cookie, loginTTL)
-	http.Redirect(w, r, start.URL, http.StatusFound)
+	http.Redirect(w, r, target, http.StatusFound)
 	return nil
 }
 
@@ -222,8 +234,13 @@ func (p *Portal) handleCallback(w http.ResponseWriter, r *http.Request, org orgI
 		return err
 	}
 	ip := p.clientIP(r).String()
-	got, err := oidcrp.Finish(r.Context(), provider(idp, secret), oidcrp.Options{HTTPClient: p.idpHTTP, Now: p.now, Leeway: p.leeway, KeyCache: p.idpKeys},
-		callbackURL(org), r.URL.Query(), oidcrp.Start{State: l.State, Nonce: l.Nonce, Verifier: l.Verifier})
+	var got oidcrp.Identity
+	if idp.Type == "saml" {
+		got, err = p.finishSAML(r, org, idp, l)
+	} else {
+		got, err = oidcrp.Finish(r.Context(), provider(idp, secret), oidcrp.Options{HTTPClient: p.idpHTTP, Now: p.now, Leeway: p.leeway, KeyCache: p.idpKeys},
+			callbackURL(org), r.URL.Query(), oidcrp.Start{State: l.State, Nonce: l.Nonce, Verifier: l.Verifier})
+	}
 	if err != nil {
 		return p.loginFailed(r, org, idp, ip, err)
 	}
@@ -258,9 +275,13 @@ func invalidSession() error {
 func (p *Portal) loginFailed(r *http.Request, org orgInfo, idp access.IdentityProvider, ip string, err error) error {
 	msg := "The identity provider's answer could not be used."
 	var rpErr *oidcrp.Error
+	var samlErr *samlrp.Error
 	reason := "unknown"
-	if errors.As(err, &rpErr) {
+	switch {
+	case errors.As(err, &rpErr):
 		msg, reason = rpErr.Message, rpErr.Reason
+	case errors.As(err, &samlErr):
+		msg, reason = samlErr.Message, samlErr.Reason
 	}
 	p.log.Warn("access login failed", "account_id", org.AccountID, "idp", idp.ID, "reason", reason, "error", err)
 	p.audit(r, org.AccountID, audit.Actor{IP: ip, Type: "user", Interface: "Access"}, "login", false,

@@ -71,6 +71,8 @@ func New(db *store.DB, svc *access.Service, km *keys.Manager, cfg Config, log *s
 	p.mux.HandleFunc("GET /{$}", p.page(p.handleLauncher))
 	p.mux.HandleFunc("GET /cdn-cgi/access/login/{host}", p.page(p.handleLogin))
 	p.mux.HandleFunc("GET /cdn-cgi/access/callback", p.page(p.handleCallback))
+	p.mux.HandleFunc("POST /cdn-cgi/access/callback", p.page(p.handleSAMLPost))
+	p.mux.HandleFunc("GET /cdn-cgi/access/saml-metadata", p.page(p.handleSAMLMetadata))
 	p.mux.HandleFunc("GET /cdn-cgi/access/test-idp/{idp_id}", p.page(p.handleTestIdP))
 	p.mux.HandleFunc("GET /cdn-cgi/access/certs", p.page(p.handleCerts))
 	p.mux.HandleFunc("GET /cdn-cgi/access/get-identity", p.page(p.handleGetIdentity))
