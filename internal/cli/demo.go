@@ -45,7 +45,10 @@ type demoPerson struct {
 	Groups   []string `json:"groups,omitempty"`
 	Role     string   `json:"role,omitempty"` // ssogate role; "" = not a member of the account
 	AtIdP    bool     `json:"at_idp"`         // a user of the IdP (SSO); else a dashboard password
-	Note     string   `json:"note,omitempty"`
+	// Fallback: an IdP user whose password also signs in to the dashboard
+	// once SSO is disabled (the guide's lock-out recovery, shown on bob).
+	Fallback bool   `json:"dashboard_fallback,omitempty"`
+	Note     string `json:"note,omitempty"`
 	// Bootstrap: created by the bootstrap (SSOGATE_BOOTSTRAP_*), not here.
 	Bootstrap bool `json:"bootstrap,omitempty"`
 }
@@ -209,7 +212,7 @@ func newDemoState(boot *app.BootstrapResult) *demoState {
 		TokenPerms: []string{tokens.SSOWrite, tokens.AccessOrgWrite, tokens.AccessAppsWrite, tokens.SettingsRead}}
 	st.People = []demoPerson{
 		{Email: "alice@" + demoDomain, Groups: []string{"admins", "engineering"}, Role: accounts.RoleSuperAdmin, AtIdP: true},
-		{Email: "bob@" + demoDomain, Groups: []string{"engineering"}, Role: accounts.RoleAdmin, AtIdP: true},
+		{Email: "bob@" + demoDomain, Groups: []string{"engineering"}, Role: accounts.RoleAdmin, AtIdP: true, Fallback: true},
 		{Email: "mallory@" + demoDomain, Groups: []string{"contractors"}, AtIdP: true,
 			Note: "not a member: the dashboard must refuse her"},
 		{Email: "carol@contractor.dev", Role: accounts.RoleAdmin, Note: "outside the SSO domain"},
@@ -327,8 +330,8 @@ func seedMembers(ctx context.Context, a *app.App, st *demoState) error {
 			if p.Role == "" || p.Bootstrap {
 				continue
 			}
-			hash := "" // people of the SSO domain have no password
-			if !p.AtIdP {
+			hash := "" // people of the SSO domain have no password, but for the lock-out fallback
+			if !p.AtIdP || p.Fallback {
 				hash = accounts.HashPassword(p.Password)
 			}
 			if _, err := accounts.AddMember(ctx, tx, st.AccountID, p.Email, hash, p.Role, now); err != nil {
@@ -455,6 +458,7 @@ func printDemo(w io.Writer, s *demoSite) {
 	fmt.Fprintf(w, "     it hands a one-time assertion to the dashboard and signs her in.\n")
 	fmt.Fprintf(w, "  2. The dashboard          %s/login\n", s.dashboardURL)
 	fmt.Fprintf(w, "     @%s must use SSO there; carol and the bootstrap administrator use passwords.\n", demoDomain)
+	fmt.Fprintf(w, "  3. Lock-out recovery: run the curl below, then sign in as bob@%s with his password.\n", demoDomain)
 	printPeople(w, st)
 	printAPI(w, s)
 	fmt.Fprintf(w, "\nCtrl-C stops ssogate, the identity provider and the DNS server.\n\n")
@@ -483,6 +487,8 @@ func roleNote(p demoPerson) string {
 	switch {
 	case p.Role == "":
 		return p.Note
+	case p.AtIdP && p.Fallback:
+		return p.Role + " (SSO; the same password signs in to the dashboard once SSO is disabled)"
 	case p.AtIdP:
 		return p.Role + " (SSO only, no password)"
 	case p.Note != "":

@@ -91,6 +91,40 @@ func (d *demoRun) api(t *testing.T, method, path string, result any) {
 	}
 }
 
+var csrfFieldRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// dashboardPasswordLogin signs in with the email and password steps and
+// returns where the dashboard sends the browser.
+func (d *demoRun) dashboardPasswordLogin(t *testing.T, email string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	csrf := func(resp *http.Response) string {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := csrfFieldRE.FindStringSubmatch(string(body))
+		if m == nil {
+			t.Fatalf("no form at %s (%d): %s", resp.Request.URL, resp.StatusCode, body)
+		}
+		return m[1]
+	}
+	resp, err := c.Get(d.base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := csrf(resp)
+	if resp, err = c.PostForm(d.base+"/login", url.Values{"csrf": {tok}, "email": {email}}); err != nil {
+		t.Fatal(err)
+	}
+	tok = csrf(resp)
+	if resp, err = c.PostForm(d.base+"/login/password", url.Values{"csrf": {tok}, "email": {email}, "password": {d.passwords[email]}}); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.Header.Get("Location")
+}
+
 type demoConnector struct {
 	Enabled      bool   `json:"enabled"`
 	EmailDomain  string `json:"email_domain"`
@@ -243,6 +277,10 @@ func TestDemo(t *testing.T) {
 	d.api(t, "PATCH", "/sso_connectors/"+d.connector, &off)
 	if off.Enabled {
 		t.Errorf("PATCH enabled:false left the connector enabled")
+	}
+	// …after which bob's password signs him in to the dashboard.
+	if loc := d.dashboardPasswordLogin(t, "bob@acmecorp.company"); loc != "/"+d.account+"/home" {
+		t.Errorf("bob's password login after disabling SSO landed on %q", loc)
 	}
 
 	if code := d.stop(t); code != 0 {
