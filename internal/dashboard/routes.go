@@ -42,6 +42,16 @@ func (d *Dashboard) routes() {
 
 	m.HandleFunc("GET /{account_id}/access", d.inAccount(d.handleAccess))
 	m.HandleFunc("POST /{account_id}/access/identity-providers/{id}/test", d.inAccount(d.handleTestIdP))
+	m.HandleFunc("POST /{account_id}/access/organization", d.inAccount(d.handleOrganization))
+	m.HandleFunc("GET /{account_id}/access/identity-providers/new", d.inAccount(d.handleNewIdP))
+	m.HandleFunc("POST /{account_id}/access/identity-providers", d.inAccount(d.handleCreateIdP))
+	m.HandleFunc("POST /{account_id}/access/identity-providers/{id}/delete", d.inAccount(d.handleDeleteIdP))
+	m.HandleFunc("GET /{account_id}/access/apps/new", d.inAccount(d.handleNewApp))
+	m.HandleFunc("POST /{account_id}/access/apps", d.inAccount(d.handleCreateApp))
+	m.HandleFunc("POST /{account_id}/access/apps/{id}/delete", d.inAccount(d.handleDeleteApp))
+	m.HandleFunc("GET /{account_id}/access/policies/new", d.inAccount(d.handleNewPolicy))
+	m.HandleFunc("POST /{account_id}/access/policies", d.inAccount(d.handleCreatePolicy))
+	m.HandleFunc("POST /{account_id}/access/policies/{id}/delete", d.inAccount(d.handleDeletePolicy))
 
 	m.HandleFunc("GET /{account_id}/audit-log", d.inAccount(d.handleAuditLog))
 

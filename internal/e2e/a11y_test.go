@@ -55,7 +55,10 @@ func TestPagesAccessibleAndResponsive(t *testing.T) {
 	b.click("#sign-in")
 	b.waitURL("the account home", func(u *url.URL) bool { return a.isDashboard(u, "/"+a.accountID+"/home") })
 
-	pages := []string{"/home", "/sso", "/api-tokens", "/api-tokens/new", "/members", "/access", "/audit-log"}
+	pages := []string{"/home", "/sso", "/api-tokens", "/api-tokens/new", "/members", "/access", "/audit-log",
+		"/access/identity-providers/new?type=oidc", "/access/identity-providers/new?type=saml",
+		"/access/apps/new?type=self_hosted", "/access/apps/new?type=bookmark", "/access/apps/new?type=app_launcher",
+		"/access/policies/new"}
 	check := func(size string) {
 		for _, p := range pages {
 			b.open(a.dashURL + "/" + a.accountID + p)
