@@ -15,6 +15,8 @@ import (
 	"github.com/ssogate/ssogate/internal/apptest"
 	"github.com/ssogate/ssogate/internal/audit"
 	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/store"
+	"github.com/ssogate/ssogate/internal/store/storetest"
 )
 
 func TestLoginPageHeaders(t *testing.T) {
@@ -130,8 +132,26 @@ func TestNonMemberNeverReachesIdP(t *testing.T) {
 	}
 }
 
+// onEachBackend runs fn on SQLite, and on PostgreSQL when the machine
+// offers it (CI does): the dashboard's session and login SQL is portable.
+func onEachBackend(t *testing.T, fn func(t *testing.T, opts ...apptest.Option)) {
+	for _, backend := range storetest.Backends() {
+		t.Run(string(backend), func(t *testing.T) {
+			var opts []apptest.Option
+			if backend == store.Postgres {
+				opts = append(opts, apptest.WithPostgres(t))
+			}
+			fn(t, opts...)
+		})
+	}
+}
+
 func TestSSOEnforcedEmailGoesToTeamDomain(t *testing.T) {
-	env := apptest.New(t)
+	onEachBackend(t, ssoEnforcedEmailGoesToTeamDomain)
+}
+
+func ssoEnforcedEmailGoesToTeamDomain(t *testing.T, opts ...apptest.Option) {
+	env := apptest.New(t, opts...)
 	addMember(t, env, env.AccountID, "alice@acmecorp.company", "alice's long password", accounts.RoleSuperAdmin)
 	b := newBrowser(t, env)
 	// Before SSO: password works, and the session is live.
@@ -276,8 +296,12 @@ func TestCSRFAndCrossOriginRefused(t *testing.T) {
 }
 
 func TestLogoutAndSessionRevocation(t *testing.T) {
+	onEachBackend(t, logoutAndSessionRevocation)
+}
+
+func logoutAndSessionRevocation(t *testing.T, opts ...apptest.Option) {
 	clock := apptest.NewClock(time.Now())
-	env := apptest.New(t, apptest.WithNow(clock.Now))
+	env := apptest.New(t, append(opts, apptest.WithNow(clock.Now))...)
 	b := newBrowser(t, env)
 	b.passwordLogin(adminEmail, adminPassword)
 	other := newBrowser(t, env)
