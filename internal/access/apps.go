@@ -51,6 +51,10 @@ type AppSettings struct {
 	Tags                   []string `json:"tags"`
 	CookieSettings
 	CORSHeaders *CORSHeaders `json:"cors_headers,omitempty"`
+	// OriginURL is where admitted requests of a self-hosted app are
+	// proxied (an ssogate extension: Cloudflare routes through its
+	// network or a tunnel instead). Empty: the gateway answers itself.
+	OriginURL string `json:"origin_url,omitempty"`
 }
 
 // AppInput is a create or (merged) update body.
@@ -72,6 +76,7 @@ type AppInput struct {
 	PathCookie             *bool            `json:"path_cookie_attribute"`
 	CORSHeaders            *CORSHeaders     `json:"cors_headers"`
 	OptionsBypass          *bool            `json:"options_preflight_bypass"`
+	OriginURL              *string          `json:"origin_url"`
 }
 
 // PolicyLinkRaw is one item of an app's policies array: a bare reusable
@@ -170,6 +175,9 @@ func (s *Service) applyAppFields(a *App, in AppInput) error {
 	if in.CORSHeaders != nil {
 		a.CORSHeaders = in.CORSHeaders
 	}
+	if in.OriginURL != nil {
+		a.OriginURL = strings.TrimSpace(*in.OriginURL)
+	}
 	if in.OptionsBypass != nil && *in.OptionsBypass {
 		// Bypassing means proxying preflights to the origin, and ssogate
 		// does not proxy yet.
@@ -199,6 +207,9 @@ func (s *Service) checkAppShape(a *App) error {
 			}
 		}
 	}
+	if a.OriginURL != "" && a.Type != TypeSelfHosted {
+		return api.Invalid("/origin_url", "origin_url is for self_hosted applications only")
+	}
 	switch a.Type {
 	case TypeSelfHosted:
 		d, err := checkAppDomain(a.Domain)
@@ -209,6 +220,11 @@ func (s *Service) checkAppShape(a *App) error {
 			return err
 		}
 		a.Domain = d
+		if a.OriginURL != "" {
+			if err := checkOrigin(a.OriginURL); err != nil {
+				return err
+			}
+		}
 	case TypeBookmark:
 		if err := checkURL("/domain", bookmarkURL(a.Domain)); err != nil {
 			return err
@@ -242,6 +258,16 @@ func (s *Service) checkAppHost(host string) error {
 		return refuse("names under " + s.cfg.AccessDomain + " are team domains")
 	case slices.Contains(s.cfg.ReservedHosts, host):
 		return refuse("it is the dashboard's host")
+	}
+	return nil
+}
+
+// checkOrigin accepts an http(s) URL with a host and no credentials,
+// query or fragment: where the gateway proxies the app.
+func checkOrigin(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return api.Invalid("/origin_url", "origin_url must be the application's own address, such as http://10.0.0.5:3000, not %q", v)
 	}
 	return nil
 }

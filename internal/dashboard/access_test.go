@@ -217,6 +217,7 @@ func TestAccessManagedFromDashboard(t *testing.T) {
 		{"bad domain", func(v url.Values) { v.Set("domain", "grafana acme") }, "domain must be"},
 		{"team domain", func(v url.Values) { v.Set("domain", "x.access.localhost") }, "team domains"},
 		{"bad session", func(v url.Values) { v.Set("session_duration", "forever") }, "session_duration must be"},
+		{"bad origin", func(v url.Values) { v.Set("origin_url", "ftp://origin") }, "origin_url must be"},
 		{"unknown policy", func(v url.Values) { v.Set("policies", "0f0e0d0c-0b0a-4908-8706-050403020100") }, "not a reusable Access policy"},
 		{"unknown IdP", func(v url.Values) { v.Set("allowed_idps", "0f0e0d0c-0b0a-4908-8706-050403020100") }, "not an identity provider"},
 		{"no name", func(v url.Values) { v.Del("name") }, "name is required"},
@@ -228,7 +229,13 @@ func TestAccessManagedFromDashboard(t *testing.T) {
 	if _, n, _ := accessCounts(t, env, env.AccountID); n != 0 {
 		t.Fatalf("refused app forms created %d apps", n)
 	}
-	done("create self-hosted app", b.post(base+"/apps", app(func(v url.Values) { v.Set("session_duration", "8h") })), "app_created")
+	done("create self-hosted app", b.post(base+"/apps", app(func(v url.Values) {
+		v.Set("session_duration", "8h")
+		v.Set("origin_url", "http://10.0.0.5:3000")
+	})), "app_created")
+	if apps, _ := env.App.Access.ListApps(context.Background(), env.AccountID, access.AppFilter{Name: "Grafana"}); len(apps) != 1 || apps[0].OriginURL != "http://10.0.0.5:3000" {
+		t.Errorf("the app's origin was not stored: %+v", apps)
+	}
 	done("create bookmark", b.post(base+"/apps", url.Values{"type": {"bookmark"}, "name": {"Wiki"}, "domain": {"https://wiki.acmecorp.company"},
 		"policies": {staff}, "app_launcher_visible": {"on"}}), "app_created")
 	page1 := b.get(base)

@@ -163,7 +163,7 @@ func (p *Portal) gateway(w http.ResponseWriter, r *http.Request, org orgInfo, ap
 	}
 	id, err := p.appIdentity(r, org, app)
 	if err == nil {
-		return p.granted(w, app, id)
+		return p.granted(w, r, app, id)
 	}
 	switch {
 	case r.Method == http.MethodOptions:
@@ -218,10 +218,7 @@ func (p *Portal) serveMetadata(w http.ResponseWriter, r *http.Request, org orgIn
 // signed by the account's key, issued by the team, for this app's AUD,
 // type app, within its time window, and its session not revoked.
 func (p *Portal) appIdentity(r *http.Request, org orgInfo, app *access.App) (Identity, error) {
-	tok := r.Header.Get(appTokenHeader)
-	if c, err := r.Cookie(authCookie); err == nil && c.Value != "" {
-		tok = c.Value
-	}
+	tok := appToken(r)
 	if tok == "" {
 		return Identity{}, errNoSession
 	}
@@ -238,9 +235,22 @@ func (p *Portal) appIdentity(r *http.Request, org orgInfo, app *access.App) (Ide
 	return p.session(r.Context(), org.AccountID, claims.IdentityNonce)
 }
 
-// granted answers an allowed request. Proxying to the origin comes later;
-// until then the page says who was admitted.
-func (p *Portal) granted(w http.ResponseWriter, app *access.App, id Identity) error {
+// appToken is the request's application token: the CF_Authorization
+// cookie, else the cf-access-token header.
+func appToken(r *http.Request) string {
+	if c, err := r.Cookie(authCookie); err == nil && c.Value != "" {
+		return c.Value
+	}
+	return r.Header.Get(appTokenHeader)
+}
+
+// granted answers an allowed request: proxied to the app's origin, or,
+// without one, a page saying who was admitted.
+func (p *Portal) granted(w http.ResponseWriter, r *http.Request, app *access.App, id Identity) error {
+	if app.OriginURL != "" {
+		p.proxy(w, r, app, id)
+		return nil
+	}
 	p.render(w, http.StatusOK, "granted", struct{ App, Email string }{app.Name, id.Email})
 	return nil
 }
