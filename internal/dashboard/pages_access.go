@@ -219,11 +219,11 @@ func (d *Dashboard) handleDeleteIdP(rq *req) error {
 // appForm is the application form's values.
 type appForm struct {
 	Type, Name, Domain, SessionDuration, Origin, Error string
-	Launcher                                   bool
-	Chosen, ChosenIdPs                         map[string]bool
-	Policies                                   []access.Policy
-	IdPs                                       []access.IdentityProvider
-	HasOrg                                     bool
+	Launcher                                           bool
+	Chosen, ChosenIdPs                                 map[string]bool
+	Policies                                           []access.Policy
+	IdPs                                               []access.IdentityProvider
+	HasOrg                                             bool
 }
 
 var appTitles = map[string]string{access.TypeSelfHosted: "Add self-hosted application",
@@ -268,7 +268,7 @@ func (d *Dashboard) handleCreateApp(rq *req) error {
 	}
 	f := appForm{Type: rq.PostFormValue("type"), Name: strings.TrimSpace(rq.PostFormValue("name")),
 		Domain: strings.TrimSpace(rq.PostFormValue("domain")), SessionDuration: strings.TrimSpace(rq.PostFormValue("session_duration")),
-		Origin: strings.TrimSpace(rq.PostFormValue("origin_url")),
+		Origin:   strings.TrimSpace(rq.PostFormValue("origin_url")),
 		Launcher: rq.PostFormValue("app_launcher_visible") == "on", Chosen: map[string]bool{}, ChosenIdPs: map[string]bool{}}
 	in := access.AppInput{Type: &f.Type}
 	links := []access.PolicyLinkRaw{}
