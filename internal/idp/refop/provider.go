@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/ssogate/ssogate/internal/idp/layout"
 )
 
 // User is an account the provider can sign in.
@@ -88,8 +88,6 @@ type Provider struct {
 }
 
 var (
-	slugPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	pathPattern = regexp.MustCompile(`^[A-Za-z0-9/_.~-]*$`)
 	// authentik reserves these slugs because they are the global endpoints.
 	reservedSlugs = []string{"authorize", "token", "device", "userinfo", "introspect", "revoke"}
 )
@@ -99,11 +97,11 @@ const defaultSlug = "ssogate"
 // New validates cfg, reporting every problem at once, generates a fresh
 // signing key and returns a provider ready to serve.
 func New(cfg Config) (*Provider, error) {
-	base, basePath, errs := checkIssuer(cfg.Issuer)
+	base, basePath, errs := layout.CheckIssuer(cfg.Issuer)
 	if cfg.Slug == "" {
 		cfg.Slug = defaultSlug
 	}
-	if !slugPattern.MatchString(cfg.Slug) || slices.Contains(reservedSlugs, cfg.Slug) {
+	if !layout.SlugPattern.MatchString(cfg.Slug) || slices.Contains(reservedSlugs, cfg.Slug) {
 		errs = append(errs, fmt.Errorf("slug %q: want letters, digits, _ or -, and not one of %v", cfg.Slug, reservedSlugs))
 	}
 	if cfg.Signing == "" {
@@ -139,22 +137,6 @@ func New(cfg Config) (*Provider, error) {
 	}
 	p.handler = p.routes()
 	return p, nil
-}
-
-func checkIssuer(issuer string) (base, basePath string, errs []error) {
-	u, err := url.Parse(issuer)
-	switch {
-	case err != nil:
-		return "", "", []error{fmt.Errorf("issuer %q: %w", issuer, err)}
-	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
-		errs = append(errs, fmt.Errorf("issuer %q: want an absolute http or https URL", issuer))
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		errs = append(errs, fmt.Errorf("issuer %q: no query, fragment or user info allowed", issuer))
-	case !pathPattern.MatchString(u.Path):
-		errs = append(errs, fmt.Errorf("issuer %q: path may only hold letters, digits and /_.~-", issuer))
-	}
-	basePath = strings.TrimSuffix(u.Path, "/")
-	return u.Scheme + "://" + u.Host + basePath, basePath, errs
 }
 
 func (p *Provider) newOP() (*op.Provider, error) {

@@ -7,13 +7,13 @@ import (
 	"log"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/crewjam/saml"
+
+	"github.com/ssogate/ssogate/internal/idp/layout"
 )
 
 // User is an account the provider can sign in.
@@ -124,21 +124,16 @@ type userEntry struct {
 	pk int // authentik's numeric primary key: the 1-based position in Config.Users
 }
 
-var (
-	slugPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	pathPattern = regexp.MustCompile(`^[A-Za-z0-9/_.~-]*$`)
-)
-
 const defaultSlug = "ssogate"
 
 // New validates cfg, reporting every problem at once, generates a fresh
 // RSA-2048 signing keypair and returns a provider ready to serve.
 func New(cfg Config) (*Provider, error) {
-	base, basePath, errs := checkIssuer(cfg.Issuer)
+	base, basePath, errs := layout.CheckIssuer(cfg.Issuer)
 	if cfg.Slug == "" {
 		cfg.Slug = defaultSlug
 	}
-	if !slugPattern.MatchString(cfg.Slug) {
+	if !layout.SlugPattern.MatchString(cfg.Slug) {
 		errs = append(errs, fmt.Errorf("slug %q: want letters, digits, _ or -", cfg.Slug))
 	}
 	if cfg.Mode == "" {
@@ -178,22 +173,6 @@ func New(cfg Config) (*Provider, error) {
 	p.wrongKey = sync.OnceValues(p.newWrongKeyIDP)
 	p.handler = p.routes()
 	return p, nil
-}
-
-func checkIssuer(issuer string) (base, basePath string, errs []error) {
-	u, err := url.Parse(issuer)
-	switch {
-	case err != nil:
-		return "", "", []error{fmt.Errorf("issuer %q: %w", issuer, err)}
-	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
-		errs = append(errs, fmt.Errorf("issuer %q: want an absolute http or https URL", issuer))
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		errs = append(errs, fmt.Errorf("issuer %q: no query, fragment or user info allowed", issuer))
-	case !pathPattern.MatchString(u.Path):
-		errs = append(errs, fmt.Errorf("issuer %q: path may only hold letters, digits and /_.~-", issuer))
-	}
-	basePath = strings.TrimSuffix(u.Path, "/")
-	return u.Scheme + "://" + u.Host + basePath, basePath, errs
 }
 
 func (p *Provider) loadUsers(users []User, autoLogin string) (errs []error) {
