@@ -196,7 +196,7 @@ func backLink(rq *req) string {
 // pre-session CSRF token.
 func (d *Dashboard) public(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rq := &req{Request: r, w: w, ip: clientIP(r, d.trusted)}
+		rq := d.newReq(w, r)
 		if s, err := d.currentSession(r); err == nil {
 			rq.sess = s
 		}
@@ -242,7 +242,7 @@ func (d *Dashboard) currentSession(r *http.Request) (*Session, error) {
 // goes to the login page and comes back afterwards.
 func (d *Dashboard) signedIn(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rq := &req{Request: r, w: w, ip: clientIP(r, d.trusted)}
+		rq := d.newReq(w, r)
 		s, err := d.currentSession(r)
 		if err != nil {
 			if !errors.Is(err, errNoSession) {
@@ -321,4 +321,7 @@ func (rq *req) need(c capability) error {
 		back:    backLink(rq)}
 }
 
-func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr { return api.ClientIP(r, trusted) }
+// newReq starts the dashboard's view of a request.
+func (d *Dashboard) newReq(w http.ResponseWriter, r *http.Request) *req {
+	return &req{Request: r, w: w, ip: api.ClientIP(r, d.trusted)}
+}

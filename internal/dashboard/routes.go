@@ -64,7 +64,7 @@ func (d *Dashboard) routes() {
 // domain, so no CSRF token; the signed one-time assertion is the proof.
 func (d *Dashboard) assertionEndpoint(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rq := &req{Request: r, w: w, ip: clientIP(r, d.trusted)}
+		rq := d.newReq(w, r)
 		if err := h(rq); err != nil {
 			d.fail(rq, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/ssogate/ssogate/internal/access"
 	"github.com/ssogate/ssogate/internal/access/policy"
 	"github.com/ssogate/ssogate/internal/audit"
+	federation "github.com/ssogate/ssogate/internal/idp"
 	oidcrp "github.com/ssogate/ssogate/internal/idp/oidc"
 	samlrp "github.com/ssogate/ssogate/internal/idp/saml"
 	"github.com/ssogate/ssogate/internal/ids"
@@ -274,14 +275,10 @@ func invalidSession() error {
 
 func (p *Portal) loginFailed(r *http.Request, org orgInfo, idp access.IdentityProvider, ip string, err error) error {
 	msg := "The identity provider's answer could not be used."
-	var rpErr *oidcrp.Error
-	var samlErr *samlrp.Error
+	var loginErr *federation.LoginError
 	reason := "unknown"
-	switch {
-	case errors.As(err, &rpErr):
-		msg, reason = rpErr.Message, rpErr.Reason
-	case errors.As(err, &samlErr):
-		msg, reason = samlErr.Message, samlErr.Reason
+	if errors.As(err, &loginErr) {
+		msg, reason = loginErr.Message, loginErr.Reason
 	}
 	p.log.Warn("access login failed", "account_id", org.AccountID, "idp", idp.ID, "reason", reason, "error", err)
 	p.audit(r, org.AccountID, audit.Actor{IP: ip, Type: "user", Interface: "Access"}, "login", false,

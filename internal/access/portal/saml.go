@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ssogate/ssogate/internal/access"
+	federation "github.com/ssogate/ssogate/internal/idp"
 	oidcrp "github.com/ssogate/ssogate/internal/idp/oidc"
 	samlrp "github.com/ssogate/ssogate/internal/idp/saml"
 	"github.com/ssogate/ssogate/internal/store"
@@ -59,7 +60,7 @@ func (p *Portal) finishSAML(r *http.Request, org orgInfo, idp access.IdentityPro
 	var got oidcrp.Identity
 	pk, err := p.unpark(r, org)
 	if err != nil || subtle.ConstantTimeCompare([]byte(pk.Relay), []byte(l.State)) != 1 {
-		return got, &oidcrp.Error{Reason: oidcrp.ReasonStateMismatch, Message: "the SAML response does not belong to this browser's sign-in"}
+		return got, federation.Fail("saml", oidcrp.ReasonStateMismatch, nil, "the SAML response does not belong to this browser's sign-in")
 	}
 	id, err := samlrp.Finish(samlProvider(idp, org), pk.Response, l.Nonce, p.now())
 	if err != nil {

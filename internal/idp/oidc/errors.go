@@ -1,9 +1,10 @@
 package oidcrp
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/ssogate/ssogate/internal/idp"
 )
 
 // Reasons a login fails. They are stable: callers store them with the
@@ -35,29 +36,13 @@ const (
 	ReasonMissingEmail     = "missing_email"
 )
 
-// Error is every failure of Begin and Finish. Message is meant for the
-// admin (and, on the error page, the user); Cause is for the log. Neither
-// holds the client secret, the code, the PKCE verifier or a token.
-type Error struct {
-	Reason  string
-	Message string
-	Cause   error
-}
+// Error is every failure of Begin and Finish (the login error all
+// connectors share).
+type Error = idp.LoginError
 
-func (e *Error) Error() string {
-	s := "oidc login failed: " + e.Reason + ": " + e.Message
-	if e.Cause != nil {
-		s += " (" + e.Cause.Error() + ")"
-	}
-	return s
-}
-
-func (e *Error) Unwrap() error { return e.Cause }
-
-// fail builds an *Error; it returns error so that a nil *Error can never
-// become a non-nil error by accident.
+// fail builds an *Error for this protocol.
 func fail(reason string, cause error, format string, args ...any) error {
-	return &Error{Reason: reason, Message: fmt.Sprintf(format, args...), Cause: cause}
+	return idp.Fail("oidc", reason, cause, format, args...)
 }
 
 // scrubber removes our own secrets from text the IdP sends back before it

@@ -6,7 +6,6 @@ import (
 	"encoding/pem"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/ssogate/ssogate/internal/idp"
 )
 
 // Provider is a SAML IdP as an Access identity provider configures it.
@@ -60,26 +61,12 @@ const (
 	ReasonMissingEmail  = "missing_email"
 )
 
-// Error is every failure of Begin and Finish: Message for the admin and
-// the error page, Cause for the log.
-type Error struct {
-	Reason  string
-	Message string
-	Cause   error
-}
-
-func (e *Error) Error() string {
-	s := "saml login failed: " + e.Reason + ": " + e.Message
-	if e.Cause != nil {
-		s += " (" + e.Cause.Error() + ")"
-	}
-	return s
-}
-
-func (e *Error) Unwrap() error { return e.Cause }
+// Error is every failure of Begin and Finish (the login error all
+// connectors share).
+type Error = idp.LoginError
 
 func fail(reason string, cause error, format string, args ...any) error {
-	return &Error{Reason: reason, Message: fmt.Sprintf(format, args...), Cause: cause}
+	return idp.Fail("saml", reason, cause, format, args...)
 }
 
 // ParseCertificates reads the PEM certificates of an IdP configuration.
