@@ -17,7 +17,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ssogate/ssogate/internal/app"
-	"github.com/ssogate/ssogate/internal/cli"
 	"github.com/ssogate/ssogate/internal/config"
 	"github.com/ssogate/ssogate/internal/dnsverify/dnstest"
 	"github.com/ssogate/ssogate/internal/ids"
@@ -128,8 +127,8 @@ func TestAdminUsageErrors(t *testing.T) {
 		args  []string
 		wants []string
 	}{
-		{"admin alone", []string{"admin"}, []string{"admin account create", "admin token create"}},
-		{"admin unknown", []string{"admin", "user", "create"}, []string{"admin account create"}},
+		{"admin alone", []string{"admin"}, []string{"missing command", "account create", "token create", "user password"}},
+		{"admin unknown", []string{"admin", "user", "create"}, []string{`unknown command "create"`, "Usage: ssogate admin user <command>", "password EMAIL"}},
 		{"account create without a name", []string{"admin", "account", "create"}, []string{"account name"}},
 		{"account create with two names", []string{"admin", "account", "create", "Acme", "Corp"}, []string{"quote it"}},
 		{"account create bad flag", []string{"admin", "account", "create", "--verify-concurrency", "many", "Acme"},
@@ -358,7 +357,7 @@ func TestConfigCheck(t *testing.T) {
 		{"two malformed flags at once", nil,
 			[]string{"--verify-interval", "often", "--verify-concurrency", "lots"}, 2,
 			[]string{"verify-interval", `"often"`, "verify-concurrency", `"lots"`}},
-		{"without check", nil, nil, 2, []string{"config check"}},
+		{"without check", nil, nil, 2, []string{"missing command", "Usage: ssogate config <command>", "check"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -390,7 +389,7 @@ func TestTopLevelCommands(t *testing.T) {
 		code           int
 		stdout, stderr []string
 	}{
-		{"version", []string{"version"}, 0, []string{"ssogate " + cli.Version + "\n"}, nil},
+		{"version", []string{"version"}, 0, []string{"ssogate "}, nil},
 		{"unknown command", []string{"frobnicate"}, 2, nil,
 			[]string{`unknown command "frobnicate"`, "Usage: ssogate <command>", "serve", "admin", "migrate", "dev-dns"}},
 		{"no command", nil, 2, []string{"Usage: ssogate <command>"}, nil},

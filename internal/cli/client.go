@@ -1,20 +1,25 @@
 package cli
 
 import (
-	"context"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	cloudflare "github.com/cloudflare/cloudflare-go/v6"
 	"github.com/cloudflare/cloudflare-go/v6/option"
+
+	"github.com/ssogate/ssogate/internal/ids"
 )
 
 // The environment variables the integration guide tells admins to export;
@@ -79,9 +84,9 @@ func (f *apiFlags) connect(env *Env, needAccount bool) (*session, error) {
 		return nil, usageError("%s", strings.Join(missing, "\n"))
 	}
 	if account != "" && !validID(account) {
-		return nil, usageError("account id %q is not valid: expected the 32 characters from the dashboard URL", account)
+		return nil, usageError("account id %q is malformed: expected 32 lowercase hex characters, as in the dashboard URL", account)
 	}
-	return &session{client: newClient(base, token), baseURL: base, account: account}, nil
+	return &session{client: newClient(base, token, env.Stderr), baseURL: base, account: account}, nil
 }
 
 func (f *apiFlags) token(env *Env) (string, error) {
@@ -123,8 +128,10 @@ func resolveBaseURL(flagValue, envValue string) (string, error) {
 // newClient builds the SDK client. NewClient also reads CLOUDFLARE_* from
 // the process environment; the explicit options override the URL and
 // token, and the legacy key headers are dropped so a global API key in the
-// shell is never sent alongside the token.
-func newClient(baseURL, token string) *cloudflare.Client {
+// shell is never sent alongside the token. The envelope's messages go to
+// notes: the typed results drop them, and the middleware is the one place
+// every command's responses pass through.
+func newClient(baseURL, token string, notes io.Writer) *cloudflare.Client {
 	return cloudflare.NewClient(
 		option.WithBaseURL(baseURL),
 		option.WithAPIToken(token),
@@ -133,14 +140,83 @@ func newClient(baseURL, token string) *cloudflare.Client {
 		option.WithHeaderDel("X-Auth-Key"),
 		option.WithHeaderDel("X-Auth-Email"),
 		option.WithHeaderDel("X-Auth-User-Service-Key"),
+		option.WithMiddleware(printMessages(notes)),
 	)
 }
 
-// idPattern keeps ids to characters that cannot change the request path:
-// the SDK inserts them into the URL unescaped.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// printMessages writes the messages of every successful JSON response to
+// w, one "note:" line each. Only successes: the SDK retries some error
+// statuses, so an error's messages could show once per attempt; apiFailure
+// shows those of the final error instead.
+func printMessages(w io.Writer) option.Middleware {
+	return func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+		res, err := next(req)
+		if err != nil || res.StatusCode >= http.StatusBadRequest || !isJSON(res.Header.Get("Content-Type")) {
+			return res, err
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			return nil, err // as the SDK's own read would have failed
+		}
+		res.Body = io.NopCloser(bytes.NewReader(body))
+		for _, m := range envelopeMessages(body) {
+			fmt.Fprintf(w, "note: %s\n", m)
+		}
+		return res, nil
+	}
+}
 
-func validID(s string) bool { return idPattern.MatchString(s) }
+func isJSON(contentType string) bool {
+	t, _, _ := mime.ParseMediaType(contentType)
+	return t == "application/json" || strings.HasSuffix(t, "+json")
+}
+
+// envelopeMessages reads the v4 envelope's messages. Items are objects
+// with a message; a bare string is taken too, as older Cloudflare
+// endpoints sent them. Each becomes one printable line: a server's
+// newlines or terminal escapes must not reshape the CLI's output.
+func envelopeMessages(body []byte) []string {
+	var env struct {
+		Messages []json.RawMessage `json:"messages"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return nil
+	}
+	var out []string
+	for _, raw := range env.Messages {
+		var text string
+		if json.Unmarshal(raw, &text) != nil {
+			var m struct {
+				Message string `json:"message"`
+			}
+			_ = json.Unmarshal(raw, &m)
+			text = m.Message
+		}
+		if text = oneLine(text); text != "" {
+			out = append(out, text)
+		}
+	}
+	return out
+}
+
+// oneLine turns control characters into spaces and collapses whitespace.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// validID is the shape of every id the CLI puts in a URL: accounts and SSO
+// connectors are 32 lowercase hex characters on ssogate and Cloudflare
+// alike. Checking here also keeps characters that would change the request
+// path out of it (the SDK inserts ids unescaped), and turns a typo into a
+// usage error instead of a 404 after a round trip.
+func validID(s string) bool { return ids.IsHex32(s) }
 
 // connectorID takes the id from the only positional argument or from the
 // environment variable the guide exports.
@@ -158,7 +234,7 @@ func connectorID(env *Env, args []string) (string, error) {
 		return "", usageError("no SSO connector id: give it as an argument or export %s=<your_sso_connector_id>", envConnector)
 	}
 	if !validID(id) {
-		return "", usageError("SSO connector id %q is not valid: expected the 32-character id from sso create or sso list", id)
+		return "", usageError("SSO connector id %q is malformed: expected 32 lowercase hex characters, as sso create and sso list print them", id)
 	}
 	return id, nil
 }
@@ -197,26 +273,6 @@ func (s *session) apiFailure(what string, err error) error {
 		return &exitError{code: 1, err: fmt.Errorf("%s: %v\nIs the API at %s reachable? Set --api-url or %s.", what, err, s.baseURL, envBaseURL)}
 	}
 	return &exitError{code: 1, err: fmt.Errorf("%s: %w", what, err)}
-}
-
-func runSSO(ctx context.Context, env *Env, args []string) error {
-	subs := map[string]func(context.Context, *Env, []string) error{
-		"create": ssoCreate, "list": ssoList, "get": ssoGet, "verify": ssoVerify,
-		"enable":  func(ctx context.Context, env *Env, args []string) error { return ssoSetEnabled(ctx, env, args, true) },
-		"disable": func(ctx context.Context, env *Env, args []string) error { return ssoSetEnabled(ctx, env, args, false) },
-		"delete":  ssoDelete,
-	}
-	if len(args) == 0 || subs[args[0]] == nil {
-		return usageError("usage: ssogate sso create|list|get|verify|enable|disable|delete [flags] (ssogate sso <subcommand> -h for its flags)")
-	}
-	return subs[args[0]](ctx, env, args[1:])
-}
-
-func runToken(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return usageError("usage: ssogate token verify [--account ID] [--api-url URL] [--token-file PATH] [--json]")
-	}
-	return tokenVerify(ctx, env, args[1:])
 }
 
 // statusText is "400 Bad Request".

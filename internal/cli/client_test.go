@@ -3,13 +3,16 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,8 +35,16 @@ type testServer struct {
 	tokenID string
 	dns     *dnstest.Server
 
-	mu      sync.Mutex
-	headers []http.Header // request headers, in arrival order
+	mu       sync.Mutex
+	requests []seenRequest // in arrival order
+}
+
+// seenRequest is what the CLI sent: tests about the client's side of the
+// wire (headers, which keys a body carries) look here.
+type seenRequest struct {
+	method, path string
+	header       http.Header
+	body         []byte
 }
 
 func startServer(t *testing.T) *testServer {
@@ -49,6 +60,9 @@ func startServer(t *testing.T) *testServer {
 	cfg.DataDir = t.TempDir()
 	cfg.DNSNameservers = []string{dnsSrv.Addr()}
 	cfg.BootstrapToken = testToken
+	// No worker runs here, so every check is one the CLI asks for; a
+	// cooldown would turn a check right after another into a timeout.
+	cfg.VerifyCooldown = 0
 	a, err := app.New(context.Background(), cfg, app.Options{}, io.Discard)
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
@@ -57,8 +71,13 @@ func startServer(t *testing.T) *testServer {
 	ts := &testServer{account: a.Bootstrap.Account.ID, tokenID: a.Bootstrap.Token.ID, dns: dnsSrv}
 	h := a.Handler()
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("read request body: %v", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		ts.mu.Lock()
-		ts.headers = append(ts.headers, r.Header.Clone())
+		ts.requests = append(ts.requests, seenRequest{r.Method, r.URL.Path, r.Header.Clone(), body})
 		ts.mu.Unlock()
 		h.ServeHTTP(w, r)
 	}))
@@ -78,10 +97,10 @@ func (ts *testServer) env() map[string]string {
 	}
 }
 
-func (ts *testServer) seenHeaders() []http.Header {
+func (ts *testServer) seen() []seenRequest {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	return append([]http.Header(nil), ts.headers...)
+	return append([]seenRequest(nil), ts.requests...)
 }
 
 type result struct {
@@ -154,14 +173,18 @@ func TestUsageErrorsNameTheVariable(t *testing.T) {
 			[]string{"export CLOUDFLARE_ACCOUNT_ID="}},
 		{"no connector id", ts.env(), []string{"sso", "get"},
 			[]string{"export CLOUDFLARE_SSO_CONNECTOR_ID=<your_sso_connector_id>"}},
-		{"id with a slash", ts.env(), []string{"sso", "get", "../tokens"}, []string{"is not valid"}},
+		{"id with a slash", ts.env(), []string{"sso", "get", "../tokens"}, []string{"is malformed"}},
 		{"no domain", ts.env(), []string{"sso", "create"}, []string{"give exactly one email domain"}},
+		{"begin-verification not a boolean", ts.env(), []string{"sso", "create", testDomain, "--begin-verification=maybe"},
+			[]string{`"maybe"`, "-begin-verification", "want true or false"}},
 		{"empty token file", with(ts.env(), "CLOUDFLARE_API_TOKEN", ""), []string{"token", "verify", "--token-file", tokenFile},
 			[]string{"is empty"}},
 		{"bad api url", ts.env(), []string{"sso", "list", "--api-url", "ftp://x"}, []string{"not an http(s) URL"}},
 		{"bad name server", ts.env(), []string{"sso", "verify", "0123456789abcdef0123456789abcdef", "--dns-nameservers", "ns.example:53"},
 			[]string{"--dns-nameservers"}},
-		{"unknown subcommand", ts.env(), []string{"sso", "frobnicate"}, []string{"usage: ssogate sso"}},
+		{"unknown subcommand", ts.env(), []string{"sso", "frobnicate"}, []string{`unknown command "frobnicate"`, "Usage: ssogate sso"}},
+		{"malformed account", with(ts.env(), "CLOUDFLARE_ACCOUNT_ID", "Acme"), []string{"sso", "list"},
+			[]string{`account id "Acme" is malformed`}},
 		{"unknown flag", ts.env(), []string{"sso", "list", "--token", "x"}, []string{"flag provided but not defined"}},
 	}
 	for _, tt := range tests {
@@ -204,16 +227,102 @@ func TestLegacyKeyHeadersAreNotSent(t *testing.T) {
 	t.Setenv("CLOUDFLARE_API_TOKEN", "some_other_token_from_the_shell_00000000")
 	ts := startServer(t)
 	must(t, 0, ts.env(), "sso", "list")
-	hs := ts.seenHeaders()
-	if len(hs) == 0 {
+	reqs := ts.seen()
+	if len(reqs) == 0 {
 		t.Fatal("the server saw no request")
 	}
-	for _, h := range hs {
+	for _, req := range reqs {
+		h := req.header
 		if h.Get("X-Auth-Key") != "" || h.Get("X-Auth-Email") != "" {
 			t.Errorf("legacy headers sent: %v", h)
 		}
 		if got := h.Get("Authorization"); got != "Bearer "+testToken {
 			t.Errorf("Authorization = %q, want the token from the CLI's environment", got)
 		}
+	}
+}
+
+// TestMalformedConnectorIDSendsNothing: a connector id that is not 32
+// lowercase hex characters, from the argument or the environment, is a
+// usage error found before any request is made.
+func TestMalformedConnectorIDSendsNothing(t *testing.T) {
+	t.Parallel()
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		t.Errorf("the CLI sent %s %s", r.Method, r.URL)
+		http.Error(w, "no request expected", http.StatusTeapot)
+	}))
+	t.Cleanup(srv.Close)
+	env := map[string]string{
+		"CLOUDFLARE_API_TOKEN":  testToken,
+		"CLOUDFLARE_ACCOUNT_ID": "0123456789abcdef0123456789abcdef",
+		"CLOUDFLARE_BASE_URL":   srv.URL + "/client/v4",
+	}
+	malformed := []string{
+		"deadbeef",
+		"0123456789ABCDEF0123456789ABCDEF", // upper case
+		"0123456789abcdef0123456789abcdef0",
+		"0123456789abcdef0123456789abcdeg",
+		"../tokens",
+	}
+	for _, cmd := range []string{"get", "verify", "enable", "disable", "delete"} {
+		for _, id := range malformed {
+			want := fmt.Sprintf("SSO connector id %q is malformed: expected 32 lowercase hex characters", id)
+			t.Run(cmd+" argument "+id, func(t *testing.T) {
+				r := must(t, 2, env, "sso", cmd, id)
+				contains(t, "stderr", r.stderr, want)
+			})
+			t.Run(cmd+" environment "+id, func(t *testing.T) {
+				r := must(t, 2, with(env, "CLOUDFLARE_SSO_CONNECTOR_ID", id), "sso", cmd)
+				contains(t, "stderr", r.stderr, want)
+			})
+		}
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests reached the server", n)
+	}
+}
+
+// TestAPIMessagesGoToStderr: the envelope's messages, which the SDK's
+// typed results drop, reach stderr as note lines, with --json too, while
+// stdout stays the result alone.
+func TestAPIMessagesGoToStderr(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	env := ts.env()
+	c := createJSON(t, env, testDomain)
+	const begun = "note: Verification started: status "
+	tests := []struct {
+		name string
+		args []string
+		note string
+	}{
+		{"begin_verification", []string{"sso", "verify", c.ID}, begun},
+		{"begin_verification --json", []string{"sso", "verify", c.ID, "--json"}, begun},
+		{"token verify", []string{"token", "verify"}, "note: This API Token is valid and active\n"},
+		{"token verify --json", []string{"token", "verify", "--json"}, "note: This API Token is valid and active\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := must(t, 0, env, tt.args...)
+			contains(t, "stderr", r.stderr, tt.note)
+			if strings.Contains(r.stdout, "note:") {
+				t.Errorf("a note reached stdout:\n%s", r.stdout)
+			}
+			if tt.args[len(tt.args)-1] == "--json" {
+				decode[map[string]any](t, r.stdout)
+			}
+		})
+	}
+
+	// PATCH: enabling in an account without an Access organization
+	// answers with a note about the SSO App.
+	ts.dns.SetTXT(testDomain, []string{c.Verification.Code})
+	must(t, 0, env, "sso", "verify", c.ID, "--wait", "--interval", "50ms", "--timeout", "15s")
+	r := must(t, 0, env, "sso", "enable", c.ID, "--json")
+	decode[rawConnector](t, r.stdout)
+	if !regexp.MustCompile(`(?m)^note: \S`).MatchString(r.stderr) {
+		t.Errorf("enable printed no note on stderr:\n%s", r.stderr)
 	}
 }

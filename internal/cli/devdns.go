@@ -24,6 +24,9 @@ func runDevDNS(ctx context.Context, env *Env, args []string) error {
 		}
 		return usageError("%v", err)
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	type txt struct{ domain, value string }
 	var parsed []txt
 	for _, r := range records {

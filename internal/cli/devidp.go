@@ -30,6 +30,9 @@ func runDevIdP(ctx context.Context, env *Env, args []string) error {
 		}
 		return usageError("%v", err)
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	cfgUsers, err := parseDevUsers(users)
 	if err != nil {
 		return err

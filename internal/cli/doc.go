@@ -4,5 +4,8 @@
 // official Cloudflare Go SDK, so they drive ssogate and the real
 // api.cloudflare.com alike, reading the environment variables the
 // integration guide exports (CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID,
-// CLOUDFLARE_SSO_CONNECTOR_ID).
+// CLOUDFLARE_SSO_CONNECTOR_ID). The API clients show the response
+// envelope's messages as "note:" lines on stderr, which the SDK's typed
+// results would drop. Every level of subcommands goes through one
+// dispatcher (commands.go), so a mistake reads the same at any depth.
 package cli

@@ -24,20 +24,17 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"serve":   {"start the server (API, verification worker)", runServe},
-		"migrate": {"show or apply database migrations: migrate status|up", runMigrate},
+		"migrate": {"show or apply database migrations: migrate status|up", migrateGroup.run},
 		"admin":   {"work on the database directly: admin account create | admin token create | admin user password", runAdmin},
-		"config":  {"check the configuration offline: config check", runConfig},
-		"sso":     {"SSO connectors through the API: create|list|get|verify|enable|disable|delete", runSSO},
-		"token":   {"API tokens through the API: token verify", runToken},
-		"version": {"print the version", runVersion},
+		"config":  {"check the configuration offline: config check", configGroup.run},
+		"sso":     {"SSO connectors through the API: create|list|get|verify|enable|disable|delete", ssoGroup.run},
+		"token":   {"API tokens through the API: token verify", tokenGroup.run},
+		"version": {"print the version and the revision it was built from (also --version)", runVersion},
 		"dev-dns": {"serve TXT records on loopback to try verification offline", runDevDNS},
 		"dev-idp": {"serve an OpenID provider (authentik layout) on loopback to try the Access login", runDevIdP},
 		"demo":    {"the guide's whole flow on this machine: ssogate, an IdP, DNS and a demo company", runDemo},
 	}
 }
-
-// Version is set at build time with -ldflags "-X .../cli.Version=...".
-var Version = "dev"
 
 // exitError carries a specific exit code.
 type exitError struct {
@@ -57,9 +54,13 @@ func Main(ctx context.Context, args []string, env *Env) int {
 		}
 		return 0
 	}
-	cmd, ok := commands()[args[0]]
+	name := args[0]
+	if name == "--version" {
+		name = "version" // the spelling other tools taught people
+	}
+	cmd, ok := commands()[name]
 	if !ok {
-		fmt.Fprintf(env.Stderr, "ssogate: unknown command %q\n\n", args[0])
+		fmt.Fprintf(env.Stderr, "ssogate: unknown command %q\n\n", name)
 		usage(env.Stderr)
 		return 2
 	}
@@ -70,7 +71,7 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintf(env.Stderr, "ssogate %s: %v\n", args[0], err)
+	fmt.Fprintf(env.Stderr, "ssogate %s: %v\n", name, err)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -106,11 +107,6 @@ func newFlags(env *Env, name, synopsis string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
-}
-
-func runVersion(_ context.Context, env *Env, _ []string) error {
-	fmt.Fprintln(env.Stdout, "ssogate", Version)
-	return nil
 }
 
 func joinArgs(args []string) string { return strings.Join(args, " ") }

@@ -209,6 +209,11 @@ func formatAPIError(ae *cloudflare.Error) string {
 			fmt.Fprintf(&b, "\n    caused by: %s (code %d)", c.Message, c.Code)
 		}
 	}
+	// The printMessages middleware skips error responses; their messages
+	// are shown here, once, with the error they came with.
+	for _, m := range envelopeMessages([]byte(ae.JSON.RawJSON())) {
+		b.WriteString("\nnote: " + m)
+	}
 	return b.String()
 }
 

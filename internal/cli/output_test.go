@@ -73,3 +73,36 @@ updated:           2025-01-01T12:21:02Z
 		t.Errorf("block (-want +got):\n%s", diff)
 	}
 }
+
+// TestPrintNextSteps: a pending connector is already being checked, so the
+// next step after publishing is enable (which checks the record on the
+// server), not starting verification; an awaiting one needs sso verify.
+func TestPrintNextSteps(t *testing.T) {
+	const head = `
+Next steps:
+  1. Publish a TXT record at acmecorp.company with the value cloudflare_dashboard_sso=abc
+  2. export CLOUDFLARE_SSO_CONNECTOR_ID=023e105f4ecef8ad9ca31a8372d0c353
+`
+	tests := []struct{ status, want string }{
+		{"pending", head +
+			"  3. ssogate sso enable           (the server checks the record, then enables)\n" +
+			"     or, to watch the checks first: ssogate sso verify --wait\n"},
+		{"awaiting", head +
+			"  3. ssogate sso verify --wait    (starts verification and waits for the verdict)\n" +
+			"  4. ssogate sso enable\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.status, func(t *testing.T) {
+			c, err := parseConnector(`{"id":"023e105f4ecef8ad9ca31a8372d0c353","email_domain":"acmecorp.company",
+				"verification":{"code":"cloudflare_dashboard_sso=abc","status":"` + tt.status + `"}}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			printNextSteps(&buf, c)
+			if diff := cmp.Diff(tt.want, buf.String()); diff != "" {
+				t.Errorf("next steps (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

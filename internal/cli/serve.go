@@ -9,7 +9,6 @@ import (
 
 	"github.com/ssogate/ssogate/internal/accounts"
 	"github.com/ssogate/ssogate/internal/app"
-	"github.com/ssogate/ssogate/internal/audit"
 	"github.com/ssogate/ssogate/internal/config"
 	"github.com/ssogate/ssogate/internal/store"
 	"github.com/ssogate/ssogate/internal/tokens"
@@ -24,19 +23,24 @@ func loadConfig(env *Env, fs *flag.FlagSet, args []string) (config.Config, error
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
-	cfg, err := loadConfig(env, newFlags(env, "serve", "serve [flags]"), args)
+	fs := newFlags(env, "serve", "serve [flags]")
+	cfg, err := loadConfig(env, fs, args)
 	if err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	return app.Run(ctx, cfg, env.Stdout, env.Stderr)
 }
 
-func runConfig(_ context.Context, env *Env, args []string) error {
-	if len(args) == 0 || args[0] != "check" {
-		return usageError("usage: ssogate config check [server flags]")
-	}
-	cfg, err := loadConfig(env, newFlags(env, "config check", "config check [server flags]"), args[1:])
+func runConfigCheck(_ context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "config check", "config check [server flags]")
+	cfg, err := loadConfig(env, fs, args)
 	if err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	fmt.Fprint(env.Stdout, cfg.String())
@@ -44,12 +48,14 @@ func runConfig(_ context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func runMigrate(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || (args[0] != "status" && args[0] != "up") {
-		return usageError("usage: ssogate migrate status|up [--data-dir DIR | --database-url URL]")
-	}
-	cfg, err := loadConfig(env, newFlags(env, "migrate", "migrate status|up [flags]"), args[1:])
+// runMigrate is migrate status and migrate up.
+func runMigrate(ctx context.Context, env *Env, verb string, args []string) error {
+	fs := newFlags(env, "migrate "+verb, "migrate "+verb+" [--data-dir DIR | --database-url URL]")
+	cfg, err := loadConfig(env, fs, args)
 	if err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir) // after the argument checks: a usage error creates nothing
@@ -57,19 +63,27 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if args[0] == "up" {
-		applied, err := db.Migrate(ctx)
-		for _, m := range applied {
-			fmt.Fprintf(env.Stdout, "applied %04d_%s\n", m.Version, m.Name)
-		}
-		if err != nil {
-			return err
-		}
-		if len(applied) == 0 {
-			fmt.Fprintln(env.Stdout, "database is up to date")
-		}
-		return nil
+	if verb == "up" {
+		return migrateUp(ctx, env, db)
 	}
+	return migrateStatus(ctx, env, db)
+}
+
+func migrateUp(ctx context.Context, env *Env, db *store.DB) error {
+	applied, err := db.Migrate(ctx)
+	for _, m := range applied {
+		fmt.Fprintf(env.Stdout, "applied %04d_%s\n", m.Version, m.Name)
+	}
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(env.Stdout, "database is up to date")
+	}
+	return nil
+}
+
+func migrateStatus(ctx context.Context, env *Env, db *store.DB) error {
 	status, err := db.MigrationStatus(ctx)
 	if err != nil {
 		return err
@@ -83,19 +97,6 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "%04d_%-20s %s\n", m.Version, m.Name, state)
 	}
 	return nil
-}
-
-func runAdmin(ctx context.Context, env *Env, args []string) error {
-	ctx = audit.WithActor(ctx, audit.Actor{ID: "ssogate-admin", Type: "system", Interface: "CLI"})
-	switch joinArgs(args[:min(2, len(args))]) {
-	case "account create":
-		return adminAccountCreate(ctx, env, args[2:])
-	case "token create":
-		return adminTokenCreate(ctx, env, args[2:])
-	case "user password":
-		return adminUserPassword(ctx, env, args[2:])
-	}
-	return usageError("usage: ssogate admin account create NAME | ssogate admin token create --account ID --permission NAME... | ssogate admin user password EMAIL")
 }
 
 func adminAccountCreate(ctx context.Context, env *Env, args []string) error {
@@ -141,6 +142,9 @@ func adminTokenCreate(ctx context.Context, env *Env, args []string) error {
 	fs.Var(&perms, "permission", "permission group name, e.g. \"SSO Connector Write\" (repeatable)")
 	cfg, err := loadConfig(env, fs, args)
 	if err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	refs, err := permissionRefs(perms)

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"strconv"
 
 	cloudflare "github.com/cloudflare/cloudflare-go/v6"
 	"github.com/cloudflare/cloudflare-go/v6/iam"
@@ -18,6 +21,9 @@ type ssoCommand struct {
 	*session
 }
 
+// startSSO parses the flags and positional arguments; connect comes
+// after the caller has checked the arguments, so no mistake in them ever
+// costs a request.
 func startSSO(env *Env, name, synopsis string, args []string, extra func(*flag.FlagSet)) (*ssoCommand, error) {
 	c := &ssoCommand{env: env}
 	fs := newFlags(env, "sso "+name, "sso "+synopsis)
@@ -30,20 +36,26 @@ func startSSO(env *Env, name, synopsis string, args []string, extra func(*flag.F
 		return nil, err
 	}
 	c.args = pos
-	if c.session, err = c.api.connect(env, true); err != nil {
-		return nil, err
-	}
 	return c, nil
 }
 
-// startSSOItem is startSSO for subcommands about one connector.
+func (c *ssoCommand) connect() (err error) {
+	c.session, err = c.api.connect(c.env, true)
+	return err
+}
+
+// startSSOItem is startSSO for subcommands about one connector: the id
+// (argument or environment) must be well formed before anything is sent.
 func startSSOItem(env *Env, name string, args []string, extra func(*flag.FlagSet)) (*ssoCommand, string, error) {
 	c, err := startSSO(env, name, name+" [flags] [ID]", args, extra)
 	if err != nil {
 		return nil, "", err
 	}
 	id, err := connectorID(env, c.args)
-	return c, id, err
+	if err != nil {
+		return nil, "", err
+	}
+	return c, id, c.connect()
 }
 
 // show prints one connector from the raw JSON the API returned.
@@ -68,9 +80,11 @@ func (c *ssoCommand) get(ctx context.Context, id string) (string, error) {
 }
 
 func ssoCreate(ctx context.Context, env *Env, args []string) error {
-	var begin, fedramp *bool
-	c, err := startSSO(env, "create", "create [flags] DOMAIN", args, func(fs *flag.FlagSet) {
-		begin = fs.Bool("begin-verification", false, "start DNS verification right away (publish the TXT record first)")
+	var begin optionalBool
+	var fedramp *bool
+	c, err := startSSO(env, "create", "create [--begin-verification[=false]] [--fedramp] [flags] DOMAIN", args, func(fs *flag.FlagSet) {
+		fs.Var(&begin, "begin-verification", "ask for DNS verification to start at once; left out, the API decides "+
+			"(ssogate starts at once). =false creates the connector awaiting: publish the TXT record, then run sso verify")
 		fedramp = fs.Bool("fedramp", false, "show FedRAMP language on the SSO login")
 	})
 	if err != nil {
@@ -79,9 +93,12 @@ func ssoCreate(ctx context.Context, env *Env, args []string) error {
 	if len(c.args) != 1 {
 		return usageError("give exactly one email domain, e.g. ssogate sso create acmecorp.company")
 	}
+	if err := c.connect(); err != nil {
+		return err
+	}
 	params := iam.SSONewParams{AccountID: cloudflare.F(c.account), EmailDomain: cloudflare.F(c.args[0])}
-	if *begin {
-		params.BeginVerification = cloudflare.F(true)
+	if begin.set {
+		params.BeginVerification = cloudflare.F(begin.value)
 	}
 	if *fedramp {
 		params.UseFedrampLanguage = cloudflare.F(true)
@@ -99,17 +116,51 @@ func ssoCreate(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "Created SSO connector %s for %s.\n\n", v.ID, v.EmailDomain)
 	printConnector(env.Stdout, v)
-	printNextSteps(env, v)
+	printNextSteps(env.Stdout, v)
 	return nil
 }
 
-func printNextSteps(env *Env, v connectorView) {
+// optionalBool is a boolean flag that knows whether it was given, for API
+// fields where absent and false mean different things: `--flag` and
+// `--flag=true` set true, `--flag=false` false, and leaving it out sends
+// nothing, so the server's default applies.
+type optionalBool struct{ set, value bool }
+
+func (b *optionalBool) String() string {
+	if b == nil || !b.set {
+		return ""
+	}
+	return strconv.FormatBool(b.value)
+}
+
+func (b *optionalBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false") // the flag package names the value and the flag
+	}
+	b.set, b.value = true, v
+	return nil
+}
+
+func (b *optionalBool) IsBoolFlag() bool { return true }
+
+// printNextSteps follows the connector's status. A pending connector is
+// already being checked by the server, and enabling checks the record
+// once more, so there is nothing to start: publish, then enable. An
+// awaiting one (created with --begin-verification=false) needs sso verify
+// to start verification.
+func printNextSteps(w io.Writer, v connectorView) {
 	name, value := v.txtRecord()
-	fmt.Fprintf(env.Stdout, "\nNext steps:\n"+
+	fmt.Fprintf(w, "\nNext steps:\n"+
 		"  1. Publish a TXT record at %s with the value %s\n"+
-		"  2. export %s=%s\n"+
-		"  3. ssogate sso verify --wait\n"+
-		"  4. ssogate sso enable\n", name, value, envConnector, v.ID)
+		"  2. export %s=%s\n", name, value, envConnector, v.ID)
+	if v.Verification.Status == "awaiting" {
+		fmt.Fprint(w, "  3. ssogate sso verify --wait    (starts verification and waits for the verdict)\n"+
+			"  4. ssogate sso enable\n")
+		return
+	}
+	fmt.Fprint(w, "  3. ssogate sso enable           (the server checks the record, then enables)\n"+
+		"     or, to watch the checks first: ssogate sso verify --wait\n")
 }
 
 func ssoList(ctx context.Context, env *Env, args []string) error {
@@ -118,7 +169,10 @@ func ssoList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(c.args) > 0 {
-		return usageError("sso list takes no arguments")
+		return usageError("unexpected argument %q: sso list takes none", c.args[0])
+	}
+	if err := c.connect(); err != nil {
+		return err
 	}
 	page, err := c.client.IAM.SSO.List(ctx, iam.SSOListParams{AccountID: cloudflare.F(c.account)})
 	if err != nil {

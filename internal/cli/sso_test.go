@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -35,18 +36,21 @@ func decode[T any](t *testing.T, s string) T {
 	return v
 }
 
+// createJSON creates an awaiting connector: --begin-verification=false,
+// so the tests that go on to sso verify start from the same state whatever
+// the server's default for a plain create.
 func createJSON(t *testing.T, env map[string]string, domain string) rawConnector {
 	t.Helper()
-	c := decode[rawConnector](t, must(t, 0, env, "sso", "create", domain, "--json").stdout)
+	c := decode[rawConnector](t, must(t, 0, env, "sso", "create", domain, "--begin-verification=false", "--json").stdout)
 	if c.ID == "" || !strings.HasPrefix(c.Verification.Code, "cloudflare_dashboard_sso=") {
 		t.Fatalf("create --json: no id or code: %+v", c)
 	}
 	return c
 }
 
-// TestGuideFlow follows the integration guide through the CLI: create,
-// enable refused until the TXT record is published, verify, enable,
-// then disable and delete.
+// TestGuideFlow follows the integration guide through the CLI: create
+// (verification starts at once), enable refused until the TXT record is
+// published, verify, enable, then disable and delete.
 func TestGuideFlow(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t)
@@ -58,8 +62,11 @@ func TestGuideFlow(t *testing.T) {
 	if id == nil || code == "" {
 		t.Fatalf("create printed no id or code:\n%s", r.stdout)
 	}
-	contains(t, "create output", r.stdout, "TXT record name:", "TXT record value:", "status:", "awaiting",
-		"export CLOUDFLARE_SSO_CONNECTOR_ID="+id[1])
+	contains(t, "create output", r.stdout, "TXT record name:", "TXT record value:", "status:", "pending",
+		"export CLOUDFLARE_SSO_CONNECTOR_ID="+id[1], "3. ssogate sso enable", "ssogate sso verify --wait")
+	if strings.Contains(r.stdout, "starts verification") || strings.Contains(r.stdout, "begin_verification") {
+		t.Errorf("the next steps of a pending connector say to start verification:\n%s", r.stdout)
+	}
 	env["CLOUDFLARE_SSO_CONNECTOR_ID"] = id[1]
 
 	r = must(t, 1, env, "sso", "enable")
@@ -179,4 +186,56 @@ func TestVerifyWithoutWaitReportsStatus(t *testing.T) {
 
 	r = must(t, 0, env, "sso", "get", c.ID)
 	contains(t, "get", r.stdout, "reason:", "deadline:", "last check:", c.Verification.Code)
+}
+
+// TestCreateBeginVerificationFlag: the flag is tri-state on the wire. Left
+// out, the body has no begin_verification key and the server's default
+// applies; given, it carries the value.
+func TestCreateBeginVerificationFlag(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t)
+	tests := []struct {
+		flags  []string
+		want   any // the begin_verification the body carries; nil: no key
+		status string
+	}{
+		{nil, nil, ""},
+		{[]string{"--begin-verification=false"}, false, "awaiting"},
+		{[]string{"--begin-verification"}, true, ""},
+		{[]string{"--begin-verification=true"}, true, ""},
+		{[]string{"--begin-verification=0"}, false, "awaiting"},
+	}
+	for i, tt := range tests {
+		t.Run(strings.Join(append([]string{"create"}, tt.flags...), " "), func(t *testing.T) {
+			domain := fmt.Sprintf("widget%d.company", i)
+			c := decode[rawConnector](t, must(t, 0, ts.env(), append([]string{"sso", "create", domain, "--json"}, tt.flags...)...).stdout)
+			body := createBody(t, ts, domain)
+			got, sent := body["begin_verification"]
+			if tt.want == nil && sent {
+				t.Errorf("body carries begin_verification %v, want no key: %v", got, body)
+			}
+			if tt.want != nil && got != tt.want {
+				t.Errorf("body carries begin_verification %v (sent %t), want %v: %v", got, sent, tt.want, body)
+			}
+			if tt.status != "" && c.Verification.Status != tt.status {
+				t.Errorf("status %q, want %q", c.Verification.Status, tt.status)
+			}
+		})
+	}
+}
+
+// createBody is the body of the create request the server saw for domain.
+func createBody(t *testing.T, ts *testServer, domain string) map[string]any {
+	t.Helper()
+	for _, r := range ts.seen() {
+		if r.method != "POST" || !strings.HasSuffix(r.path, "/sso_connectors") {
+			continue
+		}
+		body := decode[map[string]any](t, string(r.body))
+		if body["email_domain"] == domain {
+			return body
+		}
+	}
+	t.Fatalf("the server saw no create request for %s", domain)
+	return nil
 }
