@@ -314,6 +314,9 @@ func (s *Service) DeleteApp(ctx context.Context, accountID, id string) error {
 		if err != nil {
 			return err
 		}
+		if err := s.dashAppLocked(ctx, tx, a); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_apps WHERE account_id=$1 AND id=$2`, accountID, id); err != nil {
 			return err
 		}

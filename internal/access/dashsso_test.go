@@ -129,9 +129,12 @@ func TestSSOAppFollowsConnectors(t *testing.T) {
 	}
 }
 
-// TestSSOAppWithoutOrganization: enabling a connector of an account with no
-// organization works, and the response says why no SSO App exists.
-func TestSSOAppWithoutOrganization(t *testing.T) {
+// TestSSOAppFollowsState: the SSO App follows the state, not the moment.
+// A connector enabled before the organization exists gets its SSO App when
+// the organization is created; identity providers created or deleted later
+// change nothing but the providers offered (allowed_idps stays empty: all
+// of the account's); the app cannot be deleted while SSO is enforced.
+func TestSSOAppFollowsState(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t)
 	c := env.Client(env.Token)
@@ -139,24 +142,79 @@ func TestSSOAppWithoutOrganization(t *testing.T) {
 	id := verifiedConnector(t, env, c, acct, "globex.company")
 
 	res := setConnector(t, c, acct, id, true)
-	msgs, _ := res["messages"].([]any)
+	all := messages(res)
+	if !strings.Contains(all, "No SSO App yet") || !strings.Contains(all, "organization") ||
+		strings.Contains(all, "disable and enable") {
+		t.Errorf("messages %q do not say the SSO App comes with the organization", all)
+	}
+	if apps := dashApps(t, c, acct); len(apps) != 0 {
+		t.Errorf("dash_sso apps without an organization: %v", apps)
+	}
+
+	createOrg(t, c, acct, "globex")
+	apps := dashApps(t, c, acct)
+	if len(apps) != 1 || apps[0]["app_launcher_visible"] != true || apps[0]["domain"] != "globex.access.localhost" {
+		t.Fatalf("after creating the organization: %v", apps)
+	}
+	appID := apps[0]["id"].(string)
+	want := func(when string) {
+		t.Helper()
+		apps := dashApps(t, c, acct)
+		if len(apps) != 1 || apps[0]["id"] != appID || apps[0]["app_launcher_visible"] != true {
+			t.Fatalf("%s: %v", when, apps)
+		}
+		if diff := cmp.Diff([]string{"globex.company"}, domainsAllowed(t, apps[0])); diff != "" {
+			t.Errorf("%s: domains (-want +got):\n%s", when, diff)
+		}
+		if idps, _ := apps[0]["allowed_idps"].([]any); idps == nil || len(idps) != 0 {
+			t.Errorf("%s: allowed_idps = %v, want [] (every provider of the account)", when, apps[0]["allowed_idps"])
+		}
+	}
+	want("after creating the organization")
+
+	first := createIdP(t, c, acct, "authentik")
+	createIdP(t, c, acct, "backup")
+	want("after creating identity providers")
+	if _, err := c.ZeroTrust.IdentityProviders.Delete(context.Background(), first,
+		zero_trust.IdentityProviderDeleteParams{AccountID: cloudflare.F(acct)}); err != nil {
+		t.Fatalf("delete identity provider: %v", err)
+	}
+	want("after deleting one")
+
+	// The app cannot be deleted while the connector enforces SSO.
+	r := env.Do("DELETE", "/accounts/"+acct+"/access/apps/"+appID, env.Token, nil)
+	if r.Status != 400 || !strings.Contains(string(r.Body), "disable the SSO connector") {
+		t.Fatalf("delete the SSO App of an enabled connector: %d %s", r.Status, r.Body)
+	}
+	want("after a refused delete")
+
+	// Disabling needs no note; the app is hidden and admits nobody.
+	res = setConnector(t, c, acct, id, false)
+	if msgs, _ := res["messages"].([]any); len(msgs) != 0 {
+		t.Errorf("messages on disable: %v", msgs)
+	}
+	apps = dashApps(t, c, acct)
+	if len(apps) != 1 || apps[0]["app_launcher_visible"] != false || len(policiesOf(t, apps[0])) != 0 {
+		t.Errorf("after disabling: %v", apps)
+	}
+	if r := env.Do("DELETE", "/accounts/"+acct+"/access/apps/"+appID, env.Token, nil); r.Status != 200 {
+		t.Fatalf("delete the SSO App once SSO is off: %d %s", r.Status, r.Body)
+	}
+	// Enabling again makes a new one.
+	setConnector(t, c, acct, id, true)
+	if apps := dashApps(t, c, acct); len(apps) != 1 || apps[0]["id"] == appID {
+		t.Fatalf("after enabling again: %v", apps)
+	}
+}
+
+// messages joins the envelope's messages.
+func messages(env map[string]any) string {
+	msgs, _ := env["messages"].([]any)
 	var text []string
 	for _, m := range msgs {
 		mm, _ := m.(map[string]any)
 		s, _ := mm["message"].(string)
 		text = append(text, s)
 	}
-	all := strings.Join(text, " ")
-	if !strings.Contains(all, "No SSO App") || !strings.Contains(all, "organization") {
-		t.Errorf("messages %v do not say why no SSO App was created", msgs)
-	}
-	if apps := dashApps(t, c, acct); len(apps) != 0 {
-		t.Errorf("dash_sso apps without an organization: %v", apps)
-	}
-
-	// Disabling needs no note; the connector still toggles.
-	res = setConnector(t, c, acct, id, false)
-	if msgs, _ := res["messages"].([]any); len(msgs) != 0 {
-		t.Errorf("messages on disable: %v", msgs)
-	}
+	return strings.Join(text, " ")
 }

@@ -113,8 +113,12 @@ func (s *Service) CreateIdP(ctx context.Context, accountID string, in IdPInput) 
 		if err != nil {
 			return store.Translate(err)
 		}
-		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_idp_create", Result: true,
-			ResourceID: p.ID, ResourceType: "access_identity_provider", NewValue: r.view()})
+		if err := audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_idp_create", Result: true,
+			ResourceID: p.ID, ResourceType: "access_identity_provider", NewValue: r.view()}); err != nil {
+			return err
+		}
+		_, err = s.ReconcileDashSSO(ctx, tx, accountID)
+		return err
 	})
 	return r.view(), err
 }
@@ -166,8 +170,12 @@ func (s *Service) DeleteIdP(ctx context.Context, accountID, id string) error {
 		} else if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_idp_delete", Result: true,
-			ResourceID: id, ResourceType: "access_identity_provider"})
+		if err := audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_idp_delete", Result: true,
+			ResourceID: id, ResourceType: "access_identity_provider"}); err != nil {
+			return err
+		}
+		_, err = s.ReconcileDashSSO(ctx, tx, accountID)
+		return err
 	})
 }
 

@@ -153,8 +153,12 @@ func (s *Service) CreateOrganization(ctx context.Context, accountID string, in O
 		if err := orgConflict(store.Translate(err), o); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_organization_create",
-			Result: true, ResourceID: accountID, ResourceType: "access_organization", NewValue: o})
+		if err := audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_organization_create",
+			Result: true, ResourceID: accountID, ResourceType: "access_organization", NewValue: o}); err != nil {
+			return err
+		}
+		_, err = s.ReconcileDashSSO(ctx, tx, accountID) // an enabled connector gets its SSO App now
+		return err
 	})
 	return o, err
 }

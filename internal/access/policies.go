@@ -125,9 +125,10 @@ func encodePolicy(p Policy) (rules, settings string) {
 	return string(r), string(s)
 }
 
-func nonNil(r []policy.Rule) []policy.Rule {
+// nonNil makes a nil slice encode as [] rather than null.
+func nonNil[T any](r []T) []T {
 	if r == nil {
-		return []policy.Rule{}
+		return []T{}
 	}
 	return r
 }

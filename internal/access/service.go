@@ -33,6 +33,8 @@ type Service struct {
 	log  *slog.Logger
 	now  func() time.Time
 	http *http.Client // for IdP discovery documents
+	// connectorDomains tells the SSO App which domains are enforced.
+	connectorDomains ConnectorDomains
 }
 
 // NewService returns a Service. now may be nil.

@@ -112,8 +112,10 @@ func (a *App) wire(opts Options) error {
 	a.Portal = portal.New(a.DB, a.Access, a.Keys, portal.Config{AccessDomain: a.Config.AccessDomain,
 		Secure: a.Config.AccessScheme == "https", Now: now, DashboardACS: a.dashboardURL() + "/login/sso",
 		TrustedProxies: a.Config.TrustedProxies}, a.Log)
+	// The SSO App follows the enabled connectors (access.ReconcileDashSSO).
+	a.Access.SetConnectorDomains(sso.EnabledDomains)
 	a.SSO.OnEnabledChange(func(ctx context.Context, q store.Querier, c sso.Connector) (string, error) {
-		return a.Access.SetDashSSO(ctx, q, c.AccountID, c.EmailDomain, c.Enabled)
+		return a.Access.ReconcileDashSSO(ctx, q, c.AccountID)
 	})
 	a.Worker = sso.NewWorker(a.SSO, a.Config.VerifyConcurrency)
 	a.Worker.Interval = a.Config.VerifyInterval

@@ -1,13 +1,17 @@
 package sso_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	cloudflare "github.com/cloudflare/cloudflare-go/v6"
 	"github.com/cloudflare/cloudflare-go/v6/iam"
@@ -24,8 +28,10 @@ var (
 
 // TestGuideFlow is the integration guide's API half, step by step, with the
 // official SDK and a token holding only "SSO Connector Write", as the guide
-// tells the admin to create: create → enable refused → publish TXT →
-// begin_verification → verified → enable → disable (lock-out recovery).
+// tells the admin to create: create (pending) → enable refused, naming the
+// record → publish TXT → enable, which checks DNS itself → disable
+// (lock-out recovery) → list → delete. Then the begin_verification path:
+// created awaiting, started by hand.
 //
 // It runs on every storage backend this machine offers.
 func TestGuideFlow(t *testing.T) {
@@ -35,7 +41,9 @@ func TestGuideFlow(t *testing.T) {
 			if backend == store.Postgres {
 				opts = append(opts, apptest.WithPostgres(t))
 			}
-			guideFlow(t, apptest.New(t, opts...))
+			env := apptest.New(t, opts...)
+			guideFlow(t, env)
+			awaitingFlow(t, env)
 		})
 	}
 }
@@ -57,7 +65,7 @@ func guideFlow(t *testing.T, env *apptest.Env) {
 		}
 	}
 	if !hex32.MatchString(created.ID) || created.EmailDomain != "acmecorp.company" || created.Enabled ||
-		created.Verification.Status != "awaiting" || !codeForm.MatchString(created.Verification.Code) {
+		created.Verification.Status != "pending" || !codeForm.MatchString(created.Verification.Code) {
 		t.Fatalf("unexpected connector: %s", created.JSON.RawJSON())
 	}
 	if raw["enabled"] != false || raw["use_fedramp_language"] != false {
@@ -65,52 +73,30 @@ func guideFlow(t *testing.T, env *apptest.Env) {
 	}
 	code := created.Verification.Code
 
-	// Enabling before verification: 400, naming the record to publish.
+	// Enabling before the record exists: 400, naming the record to publish
+	// and what the name server answered.
 	_, err = c.IAM.SSO.Update(ctx, created.ID, iam.SSOUpdateParams{AccountID: acct, Enabled: cloudflare.F(true)})
 	apiErr := asAPIError(t, err, http.StatusBadRequest)
-	if msg := apiErr.Errors[0].Message; !strings.Contains(msg, code) || !strings.Contains(msg, "acmecorp.company") {
-		t.Errorf("refusal does not name the TXT record: %q", msg)
-	}
-
-	// Before the record exists, begin_verification leaves it pending with a reason.
-	if _, err := c.IAM.SSO.BeginVerification(ctx, created.ID, iam.SSOBeginVerificationParams{AccountID: acct}); err != nil {
-		t.Fatalf("begin_verification: %v", err)
+	msg := apiErr.Errors[0].Message
+	for _, want := range []string{code, "acmecorp.company", env.DNS.Addr() + ": "} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("refusal lacks %q: %q", want, msg)
+		}
 	}
 	got, err := c.IAM.SSO.Get(ctx, created.ID, iam.SSOGetParams{AccountID: acct})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Verification.Status != "pending" {
-		t.Fatalf("status after begin without record = %s", got.Verification.Status)
-	}
-	reason, _ := rawObject(t, got.JSON.RawJSON())["verification"].(map[string]any)["reason"].(string)
-	if reason == "" {
-		t.Errorf("pending connector gives no reason: %s", got.JSON.RawJSON())
+	if err != nil || got.Verification.Status != "pending" || got.Enabled {
+		t.Fatalf("after the refused enable: %v %s", err, got.JSON.RawJSON())
 	}
 
+	// The guide's step 8: the record is published, PATCH enabled:true.
 	env.Publish("acmecorp.company", code)
-	res, err := c.IAM.SSO.BeginVerification(ctx, created.ID, iam.SSOBeginVerificationParams{AccountID: acct})
-	if err != nil {
-		t.Fatalf("begin_verification: %v", err)
+	up, err := c.IAM.SSO.Update(ctx, created.ID, iam.SSOUpdateParams{AccountID: acct, Enabled: cloudflare.F(true)})
+	if err != nil || !up.Enabled || up.Verification.Status != "verified" {
+		t.Fatalf("enable: %v %s", err, up.JSON.RawJSON())
 	}
-	if _, has := rawObject(t, res.JSON.RawJSON())["result"]; has {
-		t.Errorf("begin_verification must answer without a result: %s", res.JSON.RawJSON())
-	}
-	got, err = c.IAM.SSO.Get(ctx, created.ID, iam.SSOGetParams{AccountID: acct})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Verification.Status != "verified" {
-		t.Fatalf("status after publishing = %s: %s", got.Verification.Status, got.JSON.RawJSON())
-	}
-	ns := rawObject(t, got.JSON.RawJSON())["verification"].(map[string]any)["nameservers"].([]any)
+	ns := rawObject(t, up.JSON.RawJSON())["verification"].(map[string]any)["nameservers"].([]any)
 	if len(ns) != 1 || ns[0].(map[string]any)["result"] != "found" {
 		t.Errorf("name server answers not shown: %v", ns)
-	}
-
-	up, err := c.IAM.SSO.Update(ctx, created.ID, iam.SSOUpdateParams{AccountID: acct, Enabled: cloudflare.F(true)})
-	if err != nil || !up.Enabled {
-		t.Fatalf("enable: %v %+v", err, up)
 	}
 	// Lock-out recovery: the same token turns it off again.
 	down, err := c.IAM.SSO.Update(ctx, created.ID, iam.SSOUpdateParams{AccountID: acct, Enabled: cloudflare.F(false)})
@@ -130,28 +116,110 @@ func guideFlow(t *testing.T, env *apptest.Env) {
 	asAPIError(t, err, http.StatusNotFound)
 }
 
-// TestGuideCurl sends the guide's requests byte for byte as curl does
-// (--json sets both Content-Type and Accept), host changed only.
+// awaitingFlow: begin_verification false is the only way to "awaiting";
+// begin_verification then starts the checks, and answers without a result.
+func awaitingFlow(t *testing.T, env *apptest.Env) {
+	ctx := context.Background()
+	c := env.Client(env.NewToken(env.AccountID, "SSO Connector Write"))
+	acct := cloudflare.F(env.AccountID)
+	created, err := c.IAM.SSO.New(ctx, iam.SSONewParams{AccountID: acct, EmailDomain: cloudflare.F("later.example.com"),
+		BeginVerification: cloudflare.F(false)})
+	if err != nil || created.Verification.Status != "awaiting" {
+		t.Fatalf("create with begin_verification false: %v %s", err, created.JSON.RawJSON())
+	}
+	res, err := c.IAM.SSO.BeginVerification(ctx, created.ID, iam.SSOBeginVerificationParams{AccountID: acct})
+	if err != nil {
+		t.Fatalf("begin_verification: %v", err)
+	}
+	if _, has := rawObject(t, res.JSON.RawJSON())["result"]; has {
+		t.Errorf("begin_verification must answer without a result: %s", res.JSON.RawJSON())
+	}
+	got, err := c.IAM.SSO.Get(ctx, created.ID, iam.SSOGetParams{AccountID: acct})
+	if err != nil || got.Verification.Status != "pending" {
+		t.Fatalf("after begin_verification without a record: %v %s", err, got.JSON.RawJSON())
+	}
+	reason, _ := rawObject(t, got.JSON.RawJSON())["verification"].(map[string]any)["reason"].(string)
+	if reason == "" {
+		t.Errorf("pending connector gives no reason: %s", got.JSON.RawJSON())
+	}
+	env.Publish("later.example.com", created.Verification.Code)
+	if _, err := c.IAM.SSO.BeginVerification(ctx, created.ID, iam.SSOBeginVerificationParams{AccountID: acct}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.IAM.SSO.Get(ctx, created.ID, iam.SSOGetParams{AccountID: acct})
+	if err != nil || got.Verification.Status != "verified" {
+		t.Fatalf("after publishing and begin_verification: %v %s", err, got.JSON.RawJSON())
+	}
+}
+
+// guidePath is the integration guide, as shared/seed has it (the copy in
+// testdata is checked against it by TestGuideCopyIsCurrent).
+const guidePath = "testdata/cloudflare-dashboard-sso-with-authentik.md"
+
+// TestGuideCurl runs the guide's shell blocks with bash and curl exactly as
+// the guide writes them, but for the host: export the token and account →
+// create the connector (pending) → publish the TXT record → export the
+// connector id → PATCH enabled:true, which must succeed with no other call
+// → the lock-out recovery, the same PATCH with false. The guide's
+// <placeholders> are filled with this server's values, as a reader would.
 func TestGuideCurl(t *testing.T) {
+	apptest.NeedCommand(t, "curl", "apt-get install -y curl")
+	raw, err := os.ReadFile(guidePath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	env := apptest.New(t)
-	create := env.Do("POST", "/accounts/"+env.AccountID+"/sso_connectors", env.Token, `{"email_domain":"acmecorp.company"}`)
-	if create.Status != 200 || !strings.HasPrefix(create.Header.Get("Content-Type"), "application/json") {
-		t.Fatalf("create: %d %s", create.Status, create.Body)
+	guide := strings.ReplaceAll(string(raw), "https://api.cloudflare.com/client/v4", env.APIURL)
+	blocks := apptest.ShellBlocks(guide)
+	if len(blocks) != 4 || !strings.Contains(blocks[1], "--request POST") || !strings.Contains(blocks[3], "--request PATCH") {
+		t.Fatalf("the guide's shell blocks changed; expected exports, create, export, enable: %q", blocks)
 	}
-	body := create.JSON(t)
-	if body["success"] != true || len(body["errors"].([]any)) != 0 || len(body["messages"].([]any)) != 0 {
-		t.Fatalf("envelope: %s", create.Body)
+	token := env.NewToken(env.AccountID, "SSO Connector Write") // step 3: "SSO Connector: Edit"
+	exports := strings.NewReplacer("<your_api_token>", token, "<your_account_id>", env.AccountID).Replace(blocks[0])
+	run := func(script string) map[string]any {
+		t.Helper()
+		out := apptest.Bash(t, t.TempDir(), nil, 30*time.Second, exports+"\n"+script)
+		var m map[string]any
+		if err := json.Unmarshal([]byte(out), &m); err != nil || m["success"] != true {
+			t.Fatalf("not a successful v4 response (%v): %s\n--- script\n%s", err, out, script)
+		}
+		return m
 	}
-	result := body["result"].(map[string]any)
-	id := result["id"].(string)
-	code := result["verification"].(map[string]any)["code"].(string)
-	env.Publish("acmecorp.company", code)
-	if r := env.Do("POST", "/accounts/"+env.AccountID+"/sso_connectors/"+id+"/begin_verification", env.Token, nil); r.Status != 200 {
-		t.Fatalf("begin_verification: %d %s", r.Status, r.Body)
+
+	created := run(blocks[1])["result"].(map[string]any)
+	verification := created["verification"].(map[string]any)
+	if created["enabled"] != false || verification["status"] != "pending" || !codeForm.MatchString(verification["code"].(string)) {
+		t.Fatalf("create must answer as the guide shows (enabled false, status pending): %v", created)
 	}
-	patch := env.Do("PATCH", "/accounts/"+env.AccountID+"/sso_connectors/"+id, env.Token, `{"enabled": true}`)
-	if patch.Status != 200 || patch.JSON(t)["result"].(map[string]any)["enabled"] != true {
-		t.Fatalf("enable: %d %s", patch.Status, patch.Body)
+	env.Publish("acmecorp.company", verification["code"].(string)) // step 6
+	setID := strings.ReplaceAll(blocks[2], "<your_sso_connector_id>", created["id"].(string))
+
+	enabled := run(setID + "\n" + blocks[3])["result"].(map[string]any)
+	if enabled["enabled"] != true || enabled["verification"].(map[string]any)["status"] != "verified" {
+		t.Fatalf("enable: %v", enabled)
+	}
+	disable := strings.Replace(blocks[3], `{"enabled": true}`, `{"enabled": false}`, 1)
+	if disabled := run(setID + "\n" + disable)["result"].(map[string]any); disabled["enabled"] != false {
+		t.Fatalf("disable: %v", disabled)
+	}
+}
+
+// TestGuideCopyIsCurrent keeps testdata's copy of the guide identical to
+// shared/seed, where the checkout has it beside it (CI does).
+func TestGuideCopyIsCurrent(t *testing.T) {
+	seed, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "seed", filepath.Base(guidePath)))
+	if errors.Is(err, os.ErrNotExist) && os.Getenv("CI") == "" {
+		t.Skip("shared/seed is not beside this checkout")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := os.ReadFile(guidePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(seed, copied) {
+		t.Fatalf("%s differs from shared/seed: copy the new guide and make TestGuideCurl pass with it", guidePath)
 	}
 }
 

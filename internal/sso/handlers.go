@@ -28,16 +28,11 @@ func (s *Service) handleCreate(r *api.Request) (any, error) {
 	if err := r.Decode(&in, false); err != nil {
 		return nil, err
 	}
+	// No DNS check here: the code was minted by this very request, so it
+	// cannot be published yet. The worker makes the first check.
 	c, err := s.Create(r.Context(), r.AccountID, in)
 	if err != nil {
 		return nil, err
-	}
-	if in.BeginVerification {
-		ctx, cancel := context.WithTimeout(r.Context(), CheckTimeout)
-		defer cancel()
-		if checked, err := s.check(ctx, c); err == nil {
-			c = checked
-		}
 	}
 	return c.View(), nil
 }

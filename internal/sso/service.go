@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -60,12 +59,17 @@ func NewService(db *store.DB, checker Checker, cfg Config, log *slog.Logger) *Se
 	return &Service{db: db, checker: checker, policy: cfg.Policy, settings: cfg.Settings, log: log, now: cfg.Now}
 }
 
-// CreateInput is the create body.
+// CreateInput is the create body. BeginVerification is a pointer because
+// absent and false differ: absent starts verification (the guide's create
+// answers "pending"), only an explicit false leaves the connector awaiting.
 type CreateInput struct {
 	EmailDomain        *string `json:"email_domain"`
-	BeginVerification  bool    `json:"begin_verification"`
+	BeginVerification  *bool   `json:"begin_verification"`
 	UseFedrampLanguage bool    `json:"use_fedramp_language"`
 }
+
+// begins reports whether a create starts verification at once.
+func (in CreateInput) begins() bool { return in.BeginVerification == nil || *in.BeginVerification }
 
 // Create claims an email domain for the account.
 func (s *Service) Create(ctx context.Context, accountID string, in CreateInput) (Connector, error) {
@@ -85,8 +89,12 @@ func (s *Service) Create(ctx context.Context, accountID string, in CreateInput) 
 	c := Connector{ID: ids.NewHex32(), AccountID: accountID, EmailDomain: domain, UseFedRAMP: in.UseFedrampLanguage,
 		Code: NewCode(), Status: Awaiting, Deadline: &deadline, Version: 1, CreatedOn: now, UpdatedOn: now}
 	c.Reason = awaitingReason(c)
-	if in.BeginVerification {
+	if in.begins() {
+		// The first check waits a minute, like the ones after it: the code
+		// was minted by this request, so asking DNS now can only miss.
 		c = begin(c, s.settings, now)
+		first := now.Add(backoff(0))
+		c.NextCheckAt = &first
 	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.checkClaim(ctx, tx, c); err != nil {
@@ -154,16 +162,23 @@ type UpdateInput struct {
 	UseFedrampLanguage *bool `json:"use_fedramp_language"`
 }
 
-// Update applies a PATCH. Enabling requires a verified domain; disabling
-// always works, because it is how a locked-out admin restores password
-// login. The note says what else happened (or could not), for the response.
+// Update applies a PATCH. Enabling requires a verified domain, and checks
+// DNS at once when the domain is not verified yet (the guide publishes the
+// record and PATCHes, nothing else); disabling always works, because it is
+// how a locked-out admin restores password login. The note says what else
+// happened (or could not), for the response.
 func (s *Service) Update(ctx context.Context, accountID, id string, in UpdateInput) (c Connector, note string, err error) {
+	if in.Enabled != nil && *in.Enabled {
+		if err := s.verifyBeforeEnable(ctx, accountID, id); err != nil {
+			return Connector{}, "", err
+		}
+	}
 	var out Connector
 	err = s.mutate(ctx, accountID, id, func(c *Connector) (string, error) {
 		action := "sso_connector_update"
 		if in.Enabled != nil && *in.Enabled && !c.Enabled {
 			if c.Status != Verified {
-				return "", notVerified(*c)
+				return "", notVerified(*c, checkSummary(*c))
 			}
 			action = "sso_connector_enable"
 		}
@@ -181,15 +196,6 @@ func (s *Service) Update(ctx context.Context, accountID, id string, in UpdateInp
 	return out, note, err
 }
 
-func notVerified(c Connector) error {
-	msg := fmt.Sprintf("SSO connector for %s cannot be enabled before its domain is verified (status %s). "+
-		"Publish a TXT record at %s with the value %q and call POST .../sso_connectors/%s/begin_verification.",
-		c.EmailDomain, c.Status, c.EmailDomain, c.Code, c.ID)
-	if c.Status != Awaiting && c.Reason != "" {
-		msg += " Last check: " + c.Reason
-	}
-	return api.Invalid("/enabled", "%s", msg)
-}
 
 // Delete removes a disabled connector and releases its domain.
 func (s *Service) Delete(ctx context.Context, accountID, id string) error {

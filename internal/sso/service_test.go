@@ -114,9 +114,6 @@ func TestUpdateAndDeleteRules(t *testing.T) {
 	}
 	// An enabled connector is not deleted by accident.
 	env.Publish("acmecorp.company", code)
-	if r := env.Do("POST", item+"/begin_verification", env.Token, nil); r.Status != 200 {
-		t.Fatal(string(r.Body))
-	}
 	if r := env.Do("PATCH", item, env.Token, `{"enabled":true}`); r.Status != 200 {
 		t.Fatal(string(r.Body))
 	}
@@ -160,7 +157,6 @@ func TestUnverifiedClaimExpiresAndReleasesDomain(t *testing.T) {
 	env := apptest.New(t, apptest.WithNow(clock.Now))
 	other, otherToken := env.NewAccount("Other")
 	id, _ := create(t, env, env.AccountID, env.Token, "squatted.company")
-	env.Do("POST", connectors(env, env.AccountID)+"/"+id+"/begin_verification", env.Token, nil)
 
 	clock.Advance(47 * time.Hour)
 	if _, err := env.App.Worker.Sweep(context.Background()); err != nil {
@@ -236,7 +232,7 @@ func TestSweepChecksEachDueConnectorOnce(t *testing.T) {
 	svc := env.App.SSO
 	const n = 40
 	for i := 0; i < n; i++ {
-		c, err := svc.Create(context.Background(), env.AccountID, sso.CreateInput{EmailDomain: ptr(domainN(i)), BeginVerification: true})
+		c, err := svc.Create(context.Background(), env.AccountID, sso.CreateInput{EmailDomain: ptr(domainN(i))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,6 +240,7 @@ func TestSweepChecksEachDueConnectorOnce(t *testing.T) {
 			t.Fatalf("status %s", c.Status)
 		}
 	}
+	clock.Advance(2 * time.Minute) // every first check is due
 	var wg sync.WaitGroup
 	var total atomic.Int64
 	for w := 0; w < 3; w++ { // three workers racing for the same rows
@@ -270,30 +267,174 @@ func TestSweepChecksEachDueConnectorOnce(t *testing.T) {
 	}
 }
 
+// TestChangesAreAudited: the guide's path (create, PATCH enabled:true with
+// the record published, disable, delete) leaves an entry for each change,
+// the verification included and attributed to the caller whose PATCH ran
+// the check; the worker's verification is attributed to ssogate itself.
 func TestChangesAreAudited(t *testing.T) {
-	env := apptest.New(t)
+	clock := apptest.NewClock(time.Now())
+	env := apptest.New(t, apptest.WithNow(clock.Now))
 	id, code := create(t, env, env.AccountID, env.Token, "acmecorp.company")
 	env.Publish("acmecorp.company", code)
 	base := connectors(env, env.AccountID) + "/" + id
-	env.Do("POST", base+"/begin_verification", env.Token, nil)
 	env.Do("PATCH", base, env.Token, `{"enabled":true}`)
 	env.Do("PATCH", base, env.Token, `{"enabled":false}`)
 	env.Do("DELETE", base, env.Token, nil)
+	want := "sso_connector_create/token sso_connector_verified/token " +
+		"sso_connector_enable/token sso_connector_disable/token sso_connector_delete/token"
+	if got := auditTrail(t, env, id); got != want {
+		t.Fatalf("audit trail:\n got %s\nwant %s", got, want)
+	}
+
+	byWorker, code := create(t, env, env.AccountID, env.Token, "worker.example.com")
+	env.Publish("worker.example.com", code)
+	clock.Advance(2 * time.Minute)
+	if _, err := env.App.Worker.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := auditTrail(t, env, byWorker), "sso_connector_create/token sso_connector_verified/system"; got != want {
+		t.Fatalf("audit trail of the worker's verification:\n got %s\nwant %s", got, want)
+	}
+}
+
+// auditTrail lists a connector's audit entries as action/actor type.
+func auditTrail(t *testing.T, env *apptest.Env, id string) string {
+	t.Helper()
 	entries, _, err := audit.List(context.Background(), env.App.DB, env.AccountID, audit.Filter{Ascending: true, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, e := range entries {
-		if e.ResourceType == "sso_connector" {
+		if e.ResourceType == "sso_connector" && e.ResourceID == id {
 			got = append(got, e.Action+"/"+e.Actor.Type)
 		}
 	}
-	want := "sso_connector_create/token sso_connector_verification_begin/token sso_connector_verified/system " +
-		"sso_connector_enable/token sso_connector_disable/token sso_connector_delete/token"
-	if strings.Join(got, " ") != want {
-		t.Fatalf("audit trail:\n got %s\nwant %s", strings.Join(got, " "), want)
+	return strings.Join(got, " ")
+}
+
+// TestCreateStartsVerification: a plain create is pending and the worker
+// checks it from then on; only begin_verification false gives awaiting,
+// which the worker leaves alone.
+func TestCreateStartsVerification(t *testing.T) {
+	clock := apptest.NewClock(time.Now())
+	env := apptest.New(t, apptest.WithNow(clock.Now))
+	cases := []struct {
+		body, status string
+	}{
+		{`{"email_domain":"plain.example.com"}`, "pending"},
+		{`{"email_domain":"begun.example.com","begin_verification":true}`, "pending"},
+		{`{"email_domain":"later.example.com","begin_verification":false}`, "awaiting"},
 	}
+	ids := map[string]string{}
+	for _, tc := range cases {
+		r := env.Do("POST", connectors(env, env.AccountID), env.Token, tc.body)
+		res := r.JSON(t)["result"].(map[string]any)
+		v := res["verification"].(map[string]any)
+		if r.Status != 200 || v["status"] != tc.status {
+			t.Fatalf("%s: %d, status %v, want %s: %s", tc.body, r.Status, v["status"], tc.status, r.Body)
+		}
+		if _, next := v["next_check_on"]; next != (tc.status == "pending") {
+			t.Errorf("%s: next_check_on present=%v for status %s: %s", tc.body, next, tc.status, r.Body)
+		}
+		domain := res["email_domain"].(string)
+		ids[domain] = res["id"].(string)
+		env.Publish(domain, v["code"].(string))
+	}
+	// The first check is due a minute after the create (±10%).
+	if n, err := env.App.Worker.Sweep(context.Background()); err != nil || n != 0 {
+		t.Fatalf("a sweep right after the create checked %d connectors (%v), want 0", n, err)
+	}
+	clock.Advance(66 * time.Second)
+	if _, err := env.App.Worker.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for domain, want := range map[string]string{"plain.example.com": "verified", "begun.example.com": "verified",
+		"later.example.com": "awaiting"} {
+		if got := status(t, env, env.AccountID, env.Token, ids[domain]); got != want {
+			t.Errorf("%s after a sweep: %s, want %s", domain, got, want)
+		}
+	}
+}
+
+// TestEnableChecksDNS: PATCH enabled:true on a connector that is not
+// verified checks DNS in the request, from every state.
+func TestEnableChecksDNS(t *testing.T) {
+	clock := apptest.NewClock(time.Now())
+	env := apptest.New(t, apptest.WithNow(clock.Now))
+	enable := func(id string) apptest.Response {
+		return env.Do("PATCH", connectors(env, env.AccountID)+"/"+id, env.Token, `{"enabled": true}`)
+	}
+
+	t.Run("refused, naming the record and each name server's answer", func(t *testing.T) {
+		id, code := create(t, env, env.AccountID, env.Token, "absent.example.com")
+		env.DNS.AddZone("absent.example.com", "ns1.absent.example.com")
+		env.DNS.AddTXT("absent.example.com", "v=spf1 -all")
+		r := enable(id)
+		msg := errorMessage(t, r)
+		for _, want := range []string{code, "at absent.example.com", env.DNS.Addr() + `: 1 TXT record(s), none of them the code: "v=spf1 -all"`} {
+			if r.Status != 400 || !strings.Contains(msg, want) {
+				t.Errorf("%d %q lacks %q", r.Status, msg, want)
+			}
+		}
+	})
+	t.Run("awaiting: started, verified and enabled in one request", func(t *testing.T) {
+		r := env.Do("POST", connectors(env, env.AccountID), env.Token, `{"email_domain":"awaiting.example.com","begin_verification":false}`)
+		res := r.JSON(t)["result"].(map[string]any)
+		id := res["id"].(string)
+		env.Publish("awaiting.example.com", res["verification"].(map[string]any)["code"].(string))
+		if r := enable(id); r.Status != 200 || r.JSON(t)["result"].(map[string]any)["enabled"] != true {
+			t.Fatalf("enable: %d %s", r.Status, r.Body)
+		}
+		want := "sso_connector_create/token sso_connector_verification_begin/token sso_connector_verified/token sso_connector_enable/token"
+		if got := auditTrail(t, env, id); got != want {
+			t.Errorf("audit trail:\n got %s\nwant %s", got, want)
+		}
+	})
+	t.Run("failed: claims the domain again and verifies", func(t *testing.T) {
+		id, code := create(t, env, env.AccountID, env.Token, "lapsed.example.com")
+		clock.Advance(49 * time.Hour)
+		if _, err := env.App.Worker.Sweep(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := status(t, env, env.AccountID, env.Token, id); got != "failed" {
+			t.Fatalf("after the deadline: %s", got)
+		}
+		env.Publish("lapsed.example.com", code)
+		if r := enable(id); r.Status != 200 {
+			t.Fatalf("enable: %d %s", r.Status, r.Body)
+		}
+		if got := status(t, env, env.AccountID, env.Token, id); got != "verified" {
+			t.Fatalf("status %s", got)
+		}
+	})
+}
+
+// TestEnableIndeterminate: a DNS answer that is not definite never
+// verifies; the refusal says so.
+func TestEnableIndeterminate(t *testing.T) {
+	env := apptest.New(t, apptest.WithChecker(answer{dnsverify.Result{Verdict: dnsverify.Indeterminate,
+		Servers: []dnsverify.ServerResult{{Server: "ns1.example.net", Verdict: dnsverify.Indeterminate, Error: "timeout after 2s"},
+			{Server: "ns2.example.net", Verdict: dnsverify.Found}}}}))
+	id, _ := create(t, env, env.AccountID, env.Token, "flaky.example.com")
+	r := env.Do("PATCH", connectors(env, env.AccountID)+"/"+id, env.Token, `{"enabled":true}`)
+	msg := errorMessage(t, r)
+	if r.Status != 400 || !strings.Contains(msg, "ns1.example.net: no definite answer (timeout after 2s)") ||
+		!strings.Contains(msg, "ns2.example.net: has the record") {
+		t.Fatalf("%d %s", r.Status, msg)
+	}
+	if got := status(t, env, env.AccountID, env.Token, id); got != "pending" {
+		t.Fatalf("status %s", got)
+	}
+}
+
+// answer is a checker that always gives the same result.
+type answer struct{ r dnsverify.Result }
+
+func (a answer) Check(_ context.Context, domain, expected string) dnsverify.Result {
+	r := a.r
+	r.Name, r.Expected = domain, expected
+	return r
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -86,6 +86,26 @@ func EnabledForDomain(ctx context.Context, q store.Querier, domain string) (Conn
 	return c, store.Translate(err)
 }
 
+// EnabledDomains returns the email domains of the account's enabled,
+// verified connectors, sorted: what the Access "SSO App" must admit.
+func EnabledDomains(ctx context.Context, q store.Querier, accountID string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT email_domain FROM sso_connectors
+		WHERE account_id=$1 AND enabled AND status='verified' ORDER BY email_domain`, accountID)
+	if err != nil {
+		return nil, store.Translate(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
 // liveClaimsNear returns live claims of other accounts on the domain's
 // parents or children: a verified acme.com in account A must stop B from
 // claiming eu.acme.com, and the other way round.

@@ -3,11 +3,15 @@ package sso
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ssogate/ssogate/internal/api"
-	"github.com/ssogate/ssogate/internal/audit"
+	"github.com/ssogate/ssogate/internal/dnsverify"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -34,6 +38,110 @@ func (s *Service) BeginVerification(ctx context.Context, accountID, id string) (
 		return c, err
 	}
 	return s.check(ctx, c)
+}
+
+// verifyBeforeEnable makes sure the connector is verified before it is
+// enabled: a connector that is not yet verified is checked at once (within
+// CheckTimeout), so the guide's "publish the record, then PATCH enabled"
+// works without a begin_verification call it never makes. An awaiting or
+// failed connector starts verification first (a failed one claims its
+// domain again), so a miss leaves it pending and the worker keeps checking.
+// There is no cooldown here, unlike begin_verification: every call is an
+// authenticated write, and a cooldown would refuse a record published
+// seconds after the worker's last miss.
+func (s *Service) verifyBeforeEnable(ctx context.Context, accountID, id string) error {
+	c, err := s.Get(ctx, accountID, id)
+	if err != nil || c.Enabled || c.Status == Verified {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
+	if c.Status != Pending {
+		err = s.mutate(ctx, accountID, id, func(cur *Connector) (string, error) {
+			*cur = begin(*cur, s.settings, s.now().UTC())
+			return "sso_connector_verification_begin", nil
+		}, &c, nil)
+		if err != nil {
+			return err
+		}
+	}
+	checked, err := s.check(ctx, c)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return notVerified(c, fmt.Sprintf("DNS did not answer within %s; try again.", CheckTimeout))
+	case err != nil:
+		return err
+	case checked.Status == Verified:
+		return nil
+	}
+	return notVerified(checked, checkSummary(checked))
+}
+
+// notVerified is the refusal to enable: what to publish, where, and what
+// the last check saw.
+func notVerified(c Connector, seen string) error {
+	msg := fmt.Sprintf("SSO connector for %s cannot be enabled: its domain is not verified (status %s). "+
+		"Publish a TXT record at %s with the value %q, wait for it to reach the domain's name servers and try again.",
+		c.EmailDomain, c.Status, c.EmailDomain, c.Code)
+	if seen != "" {
+		msg += " " + seen
+	}
+	return api.Invalid("/enabled", "%s", msg)
+}
+
+// checkSummary says what each name server answered at the check just run,
+// or the stored reason when no fresh result is at hand.
+func checkSummary(c Connector) string {
+	if c.LastResult == nil && c.lastResult != "" {
+		var stored dnsverify.Result
+		if json.Unmarshal([]byte(c.lastResult), &stored) == nil {
+			c.LastResult = &stored
+		}
+	}
+	if c.LastResult == nil || len(c.LastResult.Servers) == 0 {
+		if c.Reason == "" {
+			return ""
+		}
+		return "Last check: " + c.Reason
+	}
+	parts := make([]string, 0, len(c.LastResult.Servers))
+	for _, r := range c.LastResult.Servers {
+		parts = append(parts, r.Server+": "+serverAnswer(r))
+	}
+	return "Name servers asked: " + strings.Join(parts, "; ") + "."
+}
+
+// serverAnswer is one name server's answer in words.
+func serverAnswer(r dnsverify.ServerResult) string {
+	switch {
+	case r.Verdict == dnsverify.Found:
+		return "has the record"
+	case r.Verdict == dnsverify.Indeterminate && r.Error != "":
+		return "no definite answer (" + r.Error + ")"
+	case r.Verdict == dnsverify.Indeterminate:
+		return "no definite answer"
+	case r.CNAME != "":
+		return "the name is an alias (CNAME to " + r.CNAME + "), which cannot carry a TXT record"
+	case r.Rcode == "NXDOMAIN":
+		return "NXDOMAIN, the name does not exist"
+	case len(r.Records) == 0:
+		return "no TXT records"
+	default:
+		return fmt.Sprintf("%d TXT record(s), none of them the code: %s", len(r.Records), quoteAll(r.Records, 3))
+	}
+}
+
+// quoteAll quotes up to max values, noting how many more there were.
+func quoteAll(vs []string, max int) string {
+	q := make([]string, 0, max+1)
+	for i, v := range vs {
+		if i == max {
+			q = append(q, fmt.Sprintf("and %d more", len(vs)-max))
+			break
+		}
+		q = append(q, strconv.Quote(v))
+	}
+	return strings.Join(q, ", ")
 }
 
 // check runs one DNS check for a pending connector and applies it. The
@@ -65,6 +173,8 @@ func (s *Service) check(ctx context.Context, c Connector) (Connector, error) {
 
 // recordCheck audits the transitions a check causes; a check that leaves
 // the connector pending is not an audit event (the row keeps the result).
+// The actor is whoever asked (a PATCH or begin_verification), or ssogate
+// itself for the worker, whose context carries no actor.
 func recordCheck(ctx context.Context, q store.Querier, before, after Connector) error {
 	if before.Status == after.Status {
 		return nil
@@ -73,7 +183,6 @@ func recordCheck(ctx context.Context, q store.Querier, before, after Connector) 
 	if after.Status == Failed {
 		action = "sso_connector_verification_failed"
 	}
-	ctx = audit.WithActor(ctx, audit.System)
 	return record(ctx, q, after, action, &before)
 }
 

@@ -202,7 +202,7 @@ func TestLeasedSweeps(t *testing.T) {
 		const n = 60
 		for i := 0; i < n; i++ {
 			d := fmt.Sprintf("d%02d.example.com", i)
-			if _, err := svc.Create(ctx, a.ID, sso.CreateInput{EmailDomain: &d, BeginVerification: true}); err != nil {
+			if _, err := svc.Create(ctx, a.ID, sso.CreateInput{EmailDomain: &d}); err != nil {
 				t.Fatal(err)
 			}
 		}
