@@ -196,7 +196,6 @@ func (s *Service) Update(ctx context.Context, accountID, id string, in UpdateInp
 	return out, note, err
 }
 
-
 // Delete removes a disabled connector and releases its domain.
 func (s *Service) Delete(ctx context.Context, accountID, id string) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
