@@ -77,6 +77,13 @@ func New(ctx context.Context, cfg config.Config, opts Options, logOut io.Writer)
 		db.Close()
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
+	if a.Bootstrap == nil {
+		if set := IgnoredBootstrap(cfg); len(set) > 0 {
+			log.Warn(strings.Join(set, ", ") + " ignored: " + a.where() + " was initialised by an earlier start, and " +
+				"bootstrap settings apply only to the first one. Start with an empty --data-dir (or database) to use them, " +
+				"or make a token with `ssogate admin token create`.")
+		}
+	}
 	return a, nil
 }
 

@@ -117,3 +117,33 @@ func PrintStart(out io.Writer, a *App, baseURL string) {
 		"    --header \"Authorization: Bearer $CLOUDFLARE_API_TOKEN\" --json '{\"email_domain\":\"acmecorp.company\"}'\n"+
 		"  ssogate sso list --api-url %s\n\n", b.Account.ID, api, api)
 }
+
+// IgnoredBootstrap names the SSOGATE_BOOTSTRAP_* settings that were given:
+// on a database bootstrapped before they do nothing, and silence would let
+// the operator believe their chosen token or password works.
+func IgnoredBootstrap(cfg config.Config) []string {
+	def := config.Default()
+	var set []string
+	for _, v := range []struct {
+		name       string
+		value, dfl string
+	}{
+		{"SSOGATE_BOOTSTRAP_EMAIL", cfg.BootstrapEmail, def.BootstrapEmail},
+		{"SSOGATE_BOOTSTRAP_PASSWORD", cfg.BootstrapPassword, def.BootstrapPassword},
+		{"SSOGATE_BOOTSTRAP_TOKEN", cfg.BootstrapToken, def.BootstrapToken},
+		{"SSOGATE_BOOTSTRAP_ACCOUNT_NAME", cfg.BootstrapAccountName, def.BootstrapAccountName},
+	} {
+		if v.value != v.dfl {
+			set = append(set, v.name)
+		}
+	}
+	return set
+}
+
+// where names the database for messages, without a PostgreSQL password.
+func (a *App) where() string {
+	if a.Config.DatabaseURL != "" {
+		return "the PostgreSQL database"
+	}
+	return "the database in " + a.Config.DataDir
+}

@@ -305,6 +305,14 @@ func TestRestartKeepsEverythingAndBootstrapsOnce(t *testing.T) {
 		t.Errorf("a bootstrap token given only on restart works: %d %s", status, body)
 	}
 	second.stop()
+	// ... and says so, in one line, instead of leaving the token to fail.
+	warned := regexp.MustCompile(`(?m)^.*SSOGATE_BOOTSTRAP_TOKEN ignored: the database in \S+ was initialised by an earlier start.*$`)
+	if n := len(warned.FindAllString(second.stderr.String(), -1)); n != 1 {
+		t.Errorf("restart with a bootstrap token warned %d times, want once:\n%s", n, second.stderr)
+	}
+	if strings.Contains(first.stderr.String(), "ignored") {
+		t.Errorf("the first start warned about its own bootstrap settings:\n%s", first.stderr)
+	}
 }
 
 func TestFirstStartOutput(t *testing.T) {

@@ -9,9 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -98,19 +96,7 @@ func New(t testing.TB, opts ...Option) *Env {
 // machine: a cookie jar, and every *.localhost host name reaching this
 // server (as browsers resolve *.localhost to loopback). Redirects are not
 // followed, so tests can check each hop.
-func (e *Env) Browser() *http.Client {
-	jar, _ := cookiejar.New(nil)
-	addr := e.Server.Listener.Addr().String()
-	tr := &http.Transport{DialContext: func(ctx context.Context, network, host string) (net.Conn, error) {
-		h, _, _ := net.SplitHostPort(host)
-		if h == "localhost" || strings.HasSuffix(h, ".localhost") {
-			host = addr
-		}
-		return (&net.Dialer{}).DialContext(ctx, network, host)
-	}}
-	return &http.Client{Jar: jar, Transport: tr, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
+func (e *Env) Browser() *http.Client { return BrowserAt(e.Server.Listener.Addr().String()) }
 
 // Port is the server's port.
 func (e *Env) Port() string {

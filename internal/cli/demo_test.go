@@ -1,10 +1,8 @@
 package cli_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"html"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ssogate/ssogate/internal/apptest"
 )
 
 // demoRun is a running `ssogate demo` and what it printed.
@@ -175,84 +175,15 @@ func (d *demoRun) checkSetup(t *testing.T) {
 // browser is a cookie-keeping client that reaches *.localhost on the demo's
 // address, as browsers do, and does not follow redirects by itself.
 func (d *demoRun) browser() *http.Client {
-	jar, _ := cookiejar.New(nil)
-	addr := strings.TrimPrefix(d.base, "http://")
-	tr := &http.Transport{DialContext: func(ctx context.Context, network, host string) (net.Conn, error) {
-		if h, _, _ := net.SplitHostPort(host); h == "localhost" || strings.HasSuffix(h, ".localhost") {
-			host = addr
-		}
-		return (&net.Dialer{}).DialContext(ctx, network, host)
-	}}
-	return &http.Client{Jar: jar, Transport: tr, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return apptest.BrowserAt(strings.TrimPrefix(d.base, "http://"))
 }
 
-// browse sends req and follows redirects; it returns the final page and URL.
-func browse(t *testing.T, c *http.Client, req *http.Request) (string, *url.URL) {
-	t.Helper()
-	for range 12 {
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		loc, err := resp.Location()
-		if errors.Is(err, http.ErrNoLocation) || resp.StatusCode < 300 || resp.StatusCode > 399 {
-			if resp.StatusCode != 200 {
-				t.Fatalf("%s %s: %d\n%s", req.Method, req.URL, resp.StatusCode, body)
-			}
-			return string(body), req.URL
-		}
-		req, _ = http.NewRequest("GET", loc.String(), nil)
-	}
-	t.Fatalf("too many redirects from %s", req.URL)
-	return "", nil
-}
-
-var (
-	chooserRE    = regexp.MustCompile(`href="(/cdn-cgi/access/login/[^"]*idp=[^"]*)"`)
-	formRE       = regexp.MustCompile(`<form method="post" action="([^"]+)">\s*<input type="hidden" name="id" value="([^"]+)">`)
-	launcherRE   = regexp.MustCompile(`(?s)<ul class="tiles">(.*?)</ul>`)
-	launchTileRE = regexp.MustCompile(`<li><a href="([^"]*)">([^<]*)</a></li>`)
-)
-
-// signIn goes to the App Launcher, picks the identity provider, fills in
-// its login form and returns the browser and the launcher's tiles (name →
-// URL).
+// signIn signs email in at the App Launcher through the demo's IdP and
+// returns the browser and the launcher's tiles (name → URL).
 func (d *demoRun) signIn(t *testing.T, email string) (*http.Client, map[string]string) {
 	t.Helper()
 	c := d.browser()
-	get := func(u string) (string, *url.URL) {
-		req, _ := http.NewRequest("GET", u, nil)
-		return browse(t, c, req)
-	}
-	page, at := get(d.teamURL + "/")
-	m := chooserRE.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("%s shows no identity provider to choose:\n%s", at, page)
-	}
-	next, _ := at.Parse(html.UnescapeString(m[1]))
-	page, at = get(next.String())
-	f := formRE.FindStringSubmatch(page)
-	if f == nil {
-		t.Fatalf("%s is not the IdP's login form:\n%s", at, page)
-	}
-	action, _ := at.Parse(html.UnescapeString(f[1]))
-	form := url.Values{"id": {html.UnescapeString(f[2])}, "username": {email}, "password": {d.passwords[email]}}
-	req, _ := http.NewRequest("POST", action.String(), strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	page, at = browse(t, c, req)
-	tiles := map[string]string{}
-	if l := launcherRE.FindStringSubmatch(page); l != nil {
-		for _, tm := range launchTileRE.FindAllStringSubmatch(l[1], -1) {
-			tiles[html.UnescapeString(tm[2])] = html.UnescapeString(tm[1])
-		}
-	}
-	if at.String() != d.teamURL+"/" {
-		t.Fatalf("%s's sign-in ended on %s, not the App Launcher:\n%s", email, at, page)
-	}
-	return c, tiles
+	return c, apptest.SignInToLauncher(t, c, d.teamURL, email, d.passwords[email])
 }
 
 func TestDemo(t *testing.T) {
