@@ -39,15 +39,38 @@ type apiFlags struct {
 	apiURL    string
 	account   string
 	tokenFile string
-	asJSON    bool
+	asJSON    bool   // set by --json and by --field
+	field     string // --field: print only the value at this gjson path
+	scope     accountScope
 }
 
-func (f *apiFlags) register(fs *flag.FlagSet) {
+// accountScope is what a command needs of the account id.
+type accountScope int
+
+const (
+	accountRequired accountScope = iota // sso: every path is under /accounts/{id}
+	accountOptional                     // token verify: account-scoped when an account is known
+	accountIgnored                      // account list: the accounts are the answer; no --account, and CLOUDFLARE_ACCOUNT_ID is not read
+)
+
+func (f *apiFlags) register(fs *flag.FlagSet, scope accountScope) {
+	f.scope = scope
 	fs.StringVar(&f.apiURL, "api-url", "", "API base URL (env "+envBaseURL+", default "+defaultAPIURL+
 		"; real Cloudflare: https://api.cloudflare.com/client/v4)")
-	fs.StringVar(&f.account, "account", "", "account id (env "+envAccount+")")
+	if scope != accountIgnored {
+		fs.StringVar(&f.account, "account", "", "account id (env "+envAccount+")")
+	}
 	fs.StringVar(&f.tokenFile, "token-file", "", "read the API token from this file instead of env "+envToken)
 	fs.BoolVar(&f.asJSON, "json", false, "print the result as the API returned it")
+	fs.Func("field", "print only the value at `PATH` in the --json output (gjson syntax: 0.id, verification.code, #.id): "+
+		"a string raw, an array of strings one per line, anything else as compact JSON; a PATH that matches nothing exits 1",
+		func(path string) error {
+			if strings.TrimSpace(path) == "" {
+				return errors.New("want a path, e.g. id or 0.id")
+			}
+			f.field, f.asJSON = path, true
+			return nil
+		})
 }
 
 // session is what a client command needs once its flags are resolved.
@@ -60,7 +83,12 @@ type session struct {
 // connect resolves the URL, token and account (flags win over the
 // environment) and builds the SDK client. Everything missing is reported
 // at once, naming the variable the guide exports.
-func (f *apiFlags) connect(env *Env, needAccount bool) (*session, error) {
+func (f *apiFlags) connect(env *Env) (*session, error) {
+	// --field sets asJSON; only a later --json=false clears it, and that
+	// can be seen only once every flag is parsed, which is here.
+	if f.field != "" && !f.asJSON {
+		return nil, usageError("--field prints from the JSON output; it cannot go with --json=false")
+	}
 	base, err := resolveBaseURL(f.apiURL, env.Getenv(envBaseURL))
 	if err != nil {
 		return nil, err
@@ -74,17 +102,17 @@ func (f *apiFlags) connect(env *Env, needAccount bool) (*session, error) {
 		missing = append(missing, fmt.Sprintf("%s is not set: export %s=<your_api_token> (or pass --token-file PATH)", envToken, envToken))
 	}
 	account := f.account
-	if account == "" {
+	if account == "" && f.scope != accountIgnored {
 		account = strings.TrimSpace(env.Getenv(envAccount))
 	}
-	if account == "" && needAccount {
+	if account == "" && f.scope == accountRequired {
 		missing = append(missing, fmt.Sprintf("%s is not set: export %s=<your_account_id> (or pass --account ID)", envAccount, envAccount))
 	}
 	if len(missing) > 0 {
 		return nil, usageError("%s", strings.Join(missing, "\n"))
 	}
 	if account != "" && !validID(account) {
-		return nil, usageError("account id %q is malformed: expected 32 lowercase hex characters, as in the dashboard URL", account)
+		return nil, usageError("account id %q is malformed: expected 32 lowercase hex characters, as in the dashboard URL and ssogate account list", account)
 	}
 	return &session{client: newClient(base, token, env.Stderr), baseURL: base, account: account}, nil
 }

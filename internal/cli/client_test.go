@@ -30,10 +30,11 @@ const (
 // testServer is a real ssogate (app.New, real SQLite, real handlers)
 // behind httptest, checking DNS against a real loopback DNS server.
 type testServer struct {
-	url     string // API base URL, .../client/v4
-	account string
-	tokenID string
-	dns     *dnstest.Server
+	url         string // API base URL, .../client/v4
+	account     string
+	accountName string
+	tokenID     string
+	dns         *dnstest.Server
 
 	mu       sync.Mutex
 	requests []seenRequest // in arrival order
@@ -68,7 +69,7 @@ func startServer(t *testing.T) *testServer {
 		t.Fatalf("app.New: %v", err)
 	}
 	t.Cleanup(func() { a.Close() })
-	ts := &testServer{account: a.Bootstrap.Account.ID, tokenID: a.Bootstrap.Token.ID, dns: dnsSrv}
+	ts := &testServer{account: a.Bootstrap.Account.ID, accountName: a.Bootstrap.Account.Name, tokenID: a.Bootstrap.Token.ID, dns: dnsSrv}
 	h := a.Handler()
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)

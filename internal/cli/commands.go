@@ -89,6 +89,11 @@ var ssoGroup = &group{path: "sso", subs: []sub{
 	{name: "delete", args: "[ID]", summary: "delete a disabled connector, releasing its domain", run: ssoDelete},
 }}
 
+var accountGroup = &group{path: "account", subs: []sub{
+	{name: "list", summary: "list the accounts the API token can see", run: accountList},
+	{name: "get", args: "[ID]", summary: "show one account (ID defaults to " + envAccount + ")", run: accountGet},
+}}
+
 var tokenGroup = &group{path: "token", subs: []sub{
 	{name: "verify", summary: "check the API token in " + envToken + " or --token-file", run: tokenVerify},
 }}

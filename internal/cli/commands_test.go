@@ -20,6 +20,7 @@ func TestSubcommandMistakes(t *testing.T) {
 	}{
 		{[]string{"sso", "frobnicate"}, []string{`unknown command "frobnicate"`, "Usage: ssogate sso <command>",
 			"create", "list", "get", "verify", "enable", "disable", "delete"}},
+		{[]string{"account", "frobnicate"}, []string{`unknown command "frobnicate"`, "Usage: ssogate account <command>", "list", "get [ID]"}},
 		{[]string{"token", "frobnicate"}, []string{`unknown command "frobnicate"`, "Usage: ssogate token <command>", "verify"}},
 		{[]string{"admin", "frobnicate"}, []string{`unknown command "frobnicate"`, "Usage: ssogate admin <command>",
 			"account create", "token create", "user password"}},
@@ -31,6 +32,7 @@ func TestSubcommandMistakes(t *testing.T) {
 
 		{[]string{"sso"}, []string{"missing command", "Usage: ssogate sso <command>", "create"}},
 		{[]string{"token"}, []string{"missing command", "verify"}},
+		{[]string{"account"}, []string{"missing command", "Usage: ssogate account <command>", "list"}},
 		{[]string{"admin", "token"}, []string{"missing command", "Usage: ssogate admin token <command>", "create"}},
 		{[]string{"migrate"}, []string{"missing command", "status", "up"}},
 
@@ -44,6 +46,7 @@ func TestSubcommandMistakes(t *testing.T) {
 		{[]string{"dev-dns", "frobnicate", "--txt", "a.example=b"}, []string{`unexpected argument "frobnicate"`}},
 		{[]string{"dev-idp", "frobnicate"}, []string{`unexpected argument "frobnicate"`}},
 		{[]string{"sso", "list", "frobnicate"}, []string{`unexpected argument "frobnicate"`}},
+		{[]string{"account", "list", "frobnicate"}, []string{`unexpected argument "frobnicate"`}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -64,7 +67,7 @@ func TestSubcommandMistakes(t *testing.T) {
 // stdout, exit 0, as at the top.
 func TestSubcommandHelp(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"sso", "-h"}, {"sso", "--help"}, {"admin", "help"}, {"admin", "token", "-h"}} {
+	for _, args := range [][]string{{"sso", "-h"}, {"sso", "--help"}, {"admin", "help"}, {"admin", "token", "-h"}, {"account", "-h"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			r := must(t, 0, nil, args...)
 			contains(t, "stdout", r.stdout, "Usage: ssogate "+strings.Join(args[:len(args)-1], " ")+" <command>", "-h' for the flags")

@@ -27,6 +27,7 @@ func commands() map[string]command {
 		"migrate": {"show or apply database migrations: migrate status|up", migrateGroup.run},
 		"admin":   {"work on the database directly: admin account create | admin token create | admin user password", runAdmin},
 		"config":  {"check the configuration offline: config check", configGroup.run},
+		"account": {"accounts through the API: account list|get", accountGroup.run},
 		"sso":     {"SSO connectors through the API: create|list|get|verify|enable|disable|delete", ssoGroup.run},
 		"token":   {"API tokens through the API: token verify", tokenGroup.run},
 		"version": {"print the version and the revision it was built from (also --version)", runVersion},
@@ -90,7 +91,9 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'ssogate <command> -h' for the flags of a command.")
+	fmt.Fprintln(w, "\nRun 'ssogate <command> -h' for the flags of a command. The API clients (account, sso, token)\n"+
+		"print the API's objects with --json, or one value with --field PATH:\n"+
+		"  export CLOUDFLARE_ACCOUNT_ID=$(ssogate account list --field 0.id)")
 }
 
 // usageError is a mistake in the command line: exit code 2.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	cloudflare "github.com/cloudflare/cloudflare-go/v6"
+	"github.com/tidwall/gjson"
 
 	"github.com/ssogate/ssogate/internal/dnsverify"
 )
@@ -186,6 +187,100 @@ func printRaw(w io.Writer, raw string) error {
 	buf.WriteByte('\n')
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// printJSON is where every client command's --json output is written:
+// the raw JSON as printRaw shows it, or with --field only the value there.
+func (f *apiFlags) printJSON(w io.Writer, raw string) error {
+	if f.field == "" {
+		return printRaw(w, raw)
+	}
+	return printField(w, raw, f.field)
+}
+
+// printField writes the value at path (gjson syntax) in raw so a shell can
+// capture it: a string raw, an array of strings one per line, anything
+// else as compact JSON. A path that matches nothing exits 1 naming the
+// keys there are, so a script stops instead of exporting an empty string.
+func printField(w io.Writer, raw, path string) error {
+	if !gjson.Valid(raw) {
+		return fmt.Errorf("the API returned JSON this CLI cannot read")
+	}
+	v := gjson.Get(raw, path)
+	if !v.Exists() || emptyIteration(raw, path, v) {
+		return &exitError{code: 1, err: fmt.Errorf("--field %q matches nothing: %s", path, describeKeys(gjson.Parse(raw)))}
+	}
+	var out bytes.Buffer
+	switch {
+	case v.Type == gjson.String:
+		out.WriteString(v.Str + "\n")
+	case allStrings(v):
+		for _, s := range v.Array() {
+			out.WriteString(s.Str + "\n")
+		}
+	default:
+		if err := json.Compact(&out, []byte(v.Raw)); err != nil {
+			return fmt.Errorf("the API returned JSON this CLI cannot print: %v", err)
+		}
+		out.WriteByte('\n')
+	}
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+func allStrings(v gjson.Result) bool {
+	if !v.IsArray() {
+		return false
+	}
+	for _, s := range v.Array() {
+		if s.Type != gjson.String {
+			return false
+		}
+	}
+	return true
+}
+
+// emptyIteration reports a # query that found its key in none of the
+// items of a non-empty array ("#.idd" for "#.id"): gjson answers [], which
+// would look like an empty list. Over an empty list [] is the answer.
+func emptyIteration(raw, path string, v gjson.Result) bool {
+	i := strings.Index(path, "#.")
+	if i < 0 || !v.IsArray() || len(v.Array()) > 0 {
+		return false
+	}
+	over := gjson.Parse(raw)
+	if prefix := strings.TrimSuffix(path[:i], "."); prefix != "" {
+		over = gjson.Get(raw, prefix)
+	}
+	return over.IsArray() && len(over.Array()) > 0
+}
+
+// describeKeys says what a path could start with: an object's keys, or
+// for an array its length and its first item's keys.
+func describeKeys(doc gjson.Result) string {
+	keys := func(o gjson.Result) string {
+		var ks []string
+		o.ForEach(func(k, _ gjson.Result) bool {
+			ks = append(ks, k.String())
+			return true
+		})
+		return strings.Join(ks, ", ")
+	}
+	switch {
+	case doc.IsObject():
+		return "the top-level keys are " + keys(doc)
+	case doc.IsArray():
+		items := doc.Array()
+		if len(items) == 0 {
+			return "the result is an empty list"
+		}
+		s := fmt.Sprintf("the result is a list of %d; paths start with an index or # (0.id, #.id)", len(items))
+		if items[0].IsObject() {
+			s += "; the keys of its items are " + keys(items[0])
+		}
+		return s
+	}
+	return "the result is " + doc.Raw
 }
 
 func rawArray(raws []string) string {

@@ -106,3 +106,69 @@ Next steps:
 		})
 	}
 }
+
+// TestPrintField: what --field prints for each kind of value, and which
+// paths count as matching nothing.
+func TestPrintField(t *testing.T) {
+	const obj = `{
+  "id": "abc",
+  "n": 3,
+  "ok": false,
+  "none": null,
+  "tags": ["a", "b"],
+  "mixed": ["a", 1],
+  "empty": [],
+  "sub": {"k": "v", "list": [ {"x": 1} ]}
+}`
+	const list = `[{"id":"a","name":"A"},{"id":"b","name":"B"}]`
+	tests := []struct {
+		raw, path string
+		want      string // stdout; "" with wantErr
+		wantErr   string
+	}{
+		{obj, "id", "abc\n", ""},
+		{obj, "n", "3\n", ""},
+		{obj, "ok", "false\n", ""},
+		{obj, "none", "null\n", ""},
+		{obj, "tags", "a\nb\n", ""},
+		{obj, "mixed", `["a",1]` + "\n", ""},
+		{obj, "empty", "", ""},
+		{obj, "sub", `{"k":"v","list":[{"x":1}]}` + "\n", ""},
+		{obj, "sub.list.#.x", "[1]\n", ""},
+		{obj, "{id,n}", `{"id":"abc","n":3}` + "\n", ""},
+		{list, "0.id", "a\n", ""},
+		{list, "#.id", "a\nb\n", ""},
+		{list, "#(name==\"B\").id", "b\n", ""},
+		{`[]`, "#.id", "", ""},
+		{`"text"`, "@this", "text\n", ""},
+
+		{obj, "idd", "", `--field "idd" matches nothing: the top-level keys are id, n, ok, none, tags, mixed, empty, sub`},
+		{obj, "sub.list.#.y", "", `--field "sub.list.#.y" matches nothing: the top-level keys are id, `},
+		{list, "id", "", `--field "id" matches nothing: the result is a list of 2; paths start with an index or # (0.id, #.id); the keys of its items are id, name`},
+		{list, "#.idd", "", `the keys of its items are id, name`},
+		{`[]`, "0.id", "", `--field "0.id" matches nothing: the result is an empty list`},
+		{`["a"]`, "0.id", "", `the result is a list of 1; paths start`},
+		{`{"a":`, "a", "", "cannot read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+" in "+tt.raw[:min(len(tt.raw), 12)], func(t *testing.T) {
+			var buf bytes.Buffer
+			err := printField(&buf, tt.raw, tt.path)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("printField: %v", err)
+				}
+				if diff := cmp.Diff(tt.want, buf.String()); diff != "" {
+					t.Errorf("output (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("printField error = %v, want one containing %q", err, tt.wantErr)
+			}
+			if buf.Len() != 0 {
+				t.Errorf("printed %q with the error", buf.String())
+			}
+		})
+	}
+}

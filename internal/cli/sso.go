@@ -27,7 +27,7 @@ type ssoCommand struct {
 func startSSO(env *Env, name, synopsis string, args []string, extra func(*flag.FlagSet)) (*ssoCommand, error) {
 	c := &ssoCommand{env: env}
 	fs := newFlags(env, "sso "+name, "sso "+synopsis)
-	c.api.register(fs)
+	c.api.register(fs, accountRequired)
 	if extra != nil {
 		extra(fs)
 	}
@@ -40,7 +40,7 @@ func startSSO(env *Env, name, synopsis string, args []string, extra func(*flag.F
 }
 
 func (c *ssoCommand) connect() (err error) {
-	c.session, err = c.api.connect(c.env, true)
+	c.session, err = c.api.connect(c.env)
 	return err
 }
 
@@ -61,7 +61,7 @@ func startSSOItem(env *Env, name string, args []string, extra func(*flag.FlagSet
 // show prints one connector from the raw JSON the API returned.
 func (c *ssoCommand) show(raw string) error {
 	if c.api.asJSON {
-		return printRaw(c.env.Stdout, raw)
+		return c.api.printJSON(c.env.Stdout, raw)
 	}
 	v, err := parseConnector(raw)
 	if err != nil {
@@ -108,7 +108,7 @@ func ssoCreate(ctx context.Context, env *Env, args []string) error {
 		return c.apiFailure("create SSO connector for "+c.args[0], err)
 	}
 	if c.api.asJSON {
-		return printRaw(env.Stdout, res.JSON.RawJSON())
+		return c.api.printJSON(env.Stdout, res.JSON.RawJSON())
 	}
 	v, err := parseConnector(res.JSON.RawJSON())
 	if err != nil {
@@ -189,7 +189,7 @@ func ssoList(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	if c.api.asJSON {
-		return printRaw(env.Stdout, rawArray(raws))
+		return c.api.printJSON(env.Stdout, rawArray(raws))
 	}
 	if len(views) == 0 {
 		fmt.Fprintf(env.Stdout, "No SSO connectors in account %s. Create one with: ssogate sso create DOMAIN\n", c.account)
@@ -240,7 +240,7 @@ func ssoDelete(ctx context.Context, env *Env, args []string) error {
 		return c.apiFailure("delete SSO connector "+id, err)
 	}
 	if c.api.asJSON {
-		return printRaw(env.Stdout, res.JSON.RawJSON())
+		return c.api.printJSON(env.Stdout, res.JSON.RawJSON())
 	}
 	fmt.Fprintf(env.Stdout, "Deleted SSO connector %s; its domain is released.\n", id)
 	return nil

@@ -162,7 +162,7 @@ func stateLine(v connectorView) string {
 // checking); failed exits 1 with the reason.
 func (vc *verifyCommand) finish(raw string, v connectorView) error {
 	if vc.api.asJSON {
-		if err := printRaw(vc.env.Stdout, raw); err != nil {
+		if err := vc.api.printJSON(vc.env.Stdout, raw); err != nil {
 			return err
 		}
 	} else {

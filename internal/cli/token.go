@@ -16,7 +16,7 @@ import (
 func tokenVerify(ctx context.Context, env *Env, args []string) error {
 	var f apiFlags
 	fs := newFlags(env, "token verify", "token verify [flags]")
-	f.register(fs)
+	f.register(fs, accountOptional)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -24,7 +24,7 @@ func tokenVerify(ctx context.Context, env *Env, args []string) error {
 	if len(pos) > 0 {
 		return usageError("token verify takes no arguments; it verifies the token in %s or --token-file", envToken)
 	}
-	s, err := f.connect(env, false)
+	s, err := f.connect(env)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func tokenVerify(ctx context.Context, env *Env, args []string) error {
 		id, status, raw, notBefore, expiresOn = res.ID, string(res.Status), res.JSON.RawJSON(), res.NotBefore, res.ExpiresOn
 	}
 	if f.asJSON {
-		return printRaw(env.Stdout, raw)
+		return f.printJSON(env.Stdout, raw)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "token id:\t%s\nstatus:\t%s\n", id, status)
