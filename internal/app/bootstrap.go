@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ssogate/ssogate/internal/accounts"
@@ -109,13 +112,24 @@ func PrintStart(out io.Writer, a *App, baseURL string) {
 	if b.Token != nil {
 		fmt.Fprintf(out, "  API token %s with every permission: the value of SSOGATE_BOOTSTRAP_TOKEN\n", b.Token.ID)
 	} else {
-		fmt.Fprintf(out, "\nCreate an API token with:\n  ssogate admin token create --account %s --permission \"SSO Connector Write\"\n", b.Account.ID)
+		fmt.Fprintf(out, "\nCreate an API token with:\n  %s admin token create --account %s --permission \"SSO Connector Write\"\n", invokedAs(), b.Account.ID)
 	}
 	fmt.Fprintf(out, "\nNext, as in the integration guide:\n"+
 		"  export CLOUDFLARE_API_TOKEN=<token>\n  export CLOUDFLARE_ACCOUNT_ID=%s\n"+
 		"  curl %s/accounts/$CLOUDFLARE_ACCOUNT_ID/sso_connectors --request POST \\\n"+
 		"    --header \"Authorization: Bearer $CLOUDFLARE_API_TOKEN\" --json '{\"email_domain\":\"acmecorp.company\"}'\n"+
-		"  ssogate sso list --api-url %s\n\n", b.Account.ID, api, api)
+		"  %s sso list --api-url %s\n\n", b.Account.ID, api, invokedAs(), api)
+}
+
+// invokedAs is how the operator runs this binary, for the commands the
+// banner suggests: `go run` (the README's first command) builds into a
+// temporary go-build directory and leaves no ssogate on the PATH.
+func invokedAs() string {
+	exe, err := os.Executable()
+	if err == nil && strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run ./cmd/ssogate"
+	}
+	return "ssogate"
 }
 
 // IgnoredBootstrap names the SSOGATE_BOOTSTRAP_* settings that were given:

@@ -12,6 +12,7 @@ import (
 
 // Env is the process environment a command runs in.
 type Env struct {
+	Stdin          io.Reader // nil: os.Stdin
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 }
@@ -28,6 +29,7 @@ func commands() map[string]command {
 		"admin":   {"work on the database directly: admin account create | admin token create | admin user password", runAdmin},
 		"config":  {"check the configuration offline: config check", configGroup.run},
 		"account": {"accounts through the API: account list|get", accountGroup.run},
+		"api":     {"one request to any API route: api METHOD PATH [--data JSON]", runAPI},
 		"sso":     {"SSO connectors through the API: create|list|get|verify|enable|disable|delete", ssoGroup.run},
 		"token":   {"API tokens through the API: token verify", tokenGroup.run},
 		"version": {"print the version and the revision it was built from (also --version)", runVersion},
