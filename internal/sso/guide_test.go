@@ -24,6 +24,8 @@ import (
 var (
 	hex32    = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	codeForm = regexp.MustCompile(`^cloudflare_dashboard_sso=[0-9a-f]{32}$`)
+	// microsRFC3339 is how every time is written (docs/api.md).
+	microsRFC3339 = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$`)
 )
 
 // TestGuideFlow is the integration guide's API half, step by step, with the
@@ -188,6 +190,9 @@ func TestGuideCurl(t *testing.T) {
 
 	created := run(blocks[1])["result"].(map[string]any)
 	verification := created["verification"].(map[string]any)
+	if next, _ := verification["next_check_on"].(string); !microsRFC3339.MatchString(next) {
+		t.Errorf("next_check_on %q is not RFC 3339 with microseconds, like every other time", next)
+	}
 	if created["enabled"] != false || verification["status"] != "pending" || !codeForm.MatchString(verification["code"].(string)) {
 		t.Fatalf("create must answer as the guide shows (enabled false, status pending): %v", created)
 	}

@@ -92,5 +92,7 @@ func backoff(attempts int) time.Duration {
 		d = time.Hour
 	}
 	jitter := time.Duration(rand.Int64N(int64(d/5))) - d/10
-	return d + jitter
+	// Whole microseconds, like every stored time, so a response shows the
+	// same next_check_on as a later read of the row.
+	return (d + jitter).Truncate(time.Microsecond)
 }

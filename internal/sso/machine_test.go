@@ -101,6 +101,9 @@ func TestBackoff(t *testing.T) {
 			if d < tc.base*9/10 || d > tc.base*11/10 {
 				t.Fatalf("backoff(%d) = %s, want %s ±10%%", tc.attempts, d, tc.base)
 			}
+			if d%time.Microsecond != 0 {
+				t.Fatalf("backoff(%d) = %s, not whole microseconds", tc.attempts, d)
+			}
 		}
 	}
 }
