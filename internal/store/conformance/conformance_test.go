@@ -198,7 +198,15 @@ func TestLeasedSweeps(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		a := newAccount(t, db, "A")
 		chk := &counting{}
-		svc := sso.NewService(db, chk, sso.Config{Policy: domains.DefaultPolicy()}, quiet)
+		// Created now, swept two minutes later: every first check is due.
+		var later atomic.Bool
+		now := func() time.Time {
+			if later.Load() {
+				return time.Now().Add(2 * time.Minute)
+			}
+			return time.Now()
+		}
+		svc := sso.NewService(db, chk, sso.Config{Policy: domains.DefaultPolicy(), Now: now}, quiet)
 		const n = 60
 		for i := 0; i < n; i++ {
 			d := fmt.Sprintf("d%02d.example.com", i)
@@ -206,6 +214,7 @@ func TestLeasedSweeps(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		later.Store(true)
 		var wg sync.WaitGroup
 		for w := 0; w < 4; w++ {
 			wg.Add(1)
