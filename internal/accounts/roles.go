@@ -38,12 +38,23 @@ var permissionKeys = map[string]string{
 	"Access: Apps and Policies":                             "access_apps",
 }
 
-// roles is built once: the catalogue does not change while running.
+// roles is built once: the catalogue does not change while running. It is
+// the one table of what a member may do: the dashboard derives its pages
+// from RoleGrants, and token minting refuses anything beyond it.
+//
+// Administrators hold neither "Account Members Write" (membership decides
+// who holds power at all) nor "SSO Connector Write": enforcing SSO changes
+// how every member of the domain signs in, Cloudflare asks for a Super
+// Administrator (or an API token with SSO Connector Edit) to enable it, and
+// the lock-out recovery token is the Super Administrators' to hold. An
+// Administrator who could mint an SSO Connector Write token could switch
+// SSO off with it, whatever the dashboard showed.
 var roles = []Role{
 	newRole(RoleSuperAdmin, "Can change every setting of the account and manage its members, "+
 		"including other Super Administrators.", func(string) bool { return true }),
-	newRole(RoleAdmin, "Can change every setting of the account except membership.",
-		func(g string) bool { return g != tokens.MembersWrite }),
+	newRole(RoleAdmin, "Can change every setting of the account except membership and SSO "+
+		"connectors, which it can see but not create, check, enable, disable or delete.",
+		func(g string) bool { return g != tokens.MembersWrite && g != tokens.SSOWrite }),
 	newRole(RoleReadOnly, "Can see every setting of the account, and change nothing.",
 		func(g string) bool { return strings.HasSuffix(g, " Read") }),
 }

@@ -54,13 +54,16 @@ func TestRoles(t *testing.T) {
 	}
 	groups := map[string][]string{
 		accounts.RoleSuperAdmin: catalogueNames(func(string) bool { return true }),
-		accounts.RoleAdmin:      catalogueNames(func(g string) bool { return g != tokens.MembersWrite }),
-		accounts.RoleReadOnly:   catalogueNames(func(g string) bool { return strings.HasSuffix(g, " Read") }),
+		accounts.RoleAdmin: catalogueNames(func(g string) bool {
+			return g != tokens.MembersWrite && g != tokens.SSOWrite
+		}),
+		accounts.RoleReadOnly: catalogueNames(func(g string) bool { return strings.HasSuffix(g, " Read") }),
 	}
-	members := map[string]accounts.RolePerm{
-		accounts.RoleSuperAdmin: {Read: true, Write: true},
-		accounts.RoleAdmin:      {Read: true},
-		accounts.RoleReadOnly:   {Read: true},
+	// The two families Administrators may see and not change.
+	readOnlyForAdmins := map[string]map[string]accounts.RolePerm{
+		accounts.RoleSuperAdmin: {"members": {Read: true, Write: true}, "sso_connectors": {Read: true, Write: true}},
+		accounts.RoleAdmin:      {"members": {Read: true}, "sso_connectors": {Read: true}},
+		accounts.RoleReadOnly:   {"members": {Read: true}, "sso_connectors": {Read: true}},
 	}
 	for _, r := range rs {
 		t.Run(r.Name, func(t *testing.T) {
@@ -73,8 +76,10 @@ func TestRoles(t *testing.T) {
 			if diff := cmp.Diff(groups[r.Name], r.Groups); diff != "" {
 				t.Errorf("groups (-want +got):\n%s", diff)
 			}
-			if got := r.Permissions["members"]; got != members[r.Name] {
-				t.Errorf("permissions.members = %+v, want %+v", got, members[r.Name])
+			for key, want := range readOnlyForAdmins[r.Name] {
+				if got := r.Permissions[key]; got != want {
+					t.Errorf("permissions.%s = %+v, want %+v", key, got, want)
+				}
 			}
 			if len(r.Permissions) != len(tokens.Catalogue())/2 {
 				t.Errorf("%d permission keys for %d groups: %v", len(r.Permissions), len(tokens.Catalogue()), r.Permissions)
@@ -119,7 +124,8 @@ func TestRoleGrants(t *testing.T) {
 		{accounts.RoleSuperAdmin, tokens.AccessAppsRead, true},
 		{accounts.RoleAdmin, tokens.MembersWrite, false},
 		{accounts.RoleAdmin, tokens.MembersRead, true},
-		{accounts.RoleAdmin, tokens.SSOWrite, true},
+		{accounts.RoleAdmin, tokens.SSOWrite, false},
+		{accounts.RoleAdmin, tokens.SSORead, true},
 		{accounts.RoleAdmin, tokens.TokensWrite, true},
 		{accounts.RoleAdmin, tokens.AccessOrgWrite, true},
 		{accounts.RoleReadOnly, tokens.SSORead, true},
@@ -233,6 +239,21 @@ func TestRolesAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkRole(t, object(t, role.JSON.RawJSON()), name)
+		}
+	})
+
+	t.Run("Administrators see SSO connectors and do not change them", func(t *testing.T) {
+		role, err := c.Accounts.Roles.Get(ctx, pinnedRoleIDs[accounts.RoleAdmin], cfaccounts.RoleGetParams{AccountID: acct})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := object(t, role.JSON.RawJSON())
+		want := map[string]any{"read": true, "write": false}
+		if diff := cmp.Diff(want, m["permissions"].(map[string]any)["sso_connectors"]); diff != "" {
+			t.Errorf("permissions.sso_connectors (-want +got):\n%s", diff)
+		}
+		if d, _ := m["description"].(string); !strings.Contains(d, "SSO") {
+			t.Errorf("the description does not say what Administrators may not do with SSO: %q", d)
 		}
 	})
 

@@ -287,6 +287,10 @@ func (d *Dashboard) inAccount(h handler) http.HandlerFunc {
 					return err
 				}
 				rq.account, rq.member = &a, m
+				if !can(m.Role, capView) { // a role the table does not know, say
+					return &pageError{status: http.StatusForbidden, title: "Not allowed",
+						message: refusal(m.Role, capView), back: "/"}
+				}
 				return h(rq)
 			}
 		}
@@ -316,9 +320,8 @@ func (rq *req) need(c capability) error {
 	if can(rq.role(), c) {
 		return nil
 	}
-	return &pageError{status: http.StatusForbidden, title: "Not allowed",
-		message: "Your role (" + rq.role() + ") cannot " + c.String() + ". Ask a Super Administrator of this account.",
-		back:    backLink(rq)}
+	return &pageError{status: http.StatusForbidden, title: "Not allowed", message: refusal(rq.role(), c),
+		back: backLink(rq)}
 }
 
 // newReq starts the dashboard's view of a request.

@@ -16,6 +16,12 @@
 // token) makes password login work again at once, because enforcement is
 // read on every login and every request rather than cached.
 //
+// What a member may do is not decided here: each action names the
+// permission group its API route needs, and the role table of package
+// accounts (RoleGrants, which token minting checks too) says whether the
+// member's role holds it. A member's tokens stay within their role: they
+// can mint, roll, disable and delete only tokens holding nothing more.
+//
 // Every page is rendered from embedded templates with a strict
 // Content-Security-Policy (scripts and styles from this origin only, no
 // inline code); the small script only adds copy buttons, and every page

@@ -81,7 +81,7 @@ func refused(err error) string {
 // its team domain (the service refuses the move while SSO connectors
 // exist, and says so).
 func (d *Dashboard) handleOrganization(rq *req) error {
-	if err := rq.need(capManageAccess); err != nil {
+	if err := rq.need(capManageAccessOrg); err != nil {
 		return err
 	}
 	f := orgForm{Name: strings.TrimSpace(rq.PostFormValue("name")), Team: strings.TrimSpace(rq.PostFormValue("team"))}
@@ -124,7 +124,7 @@ func (d *Dashboard) idpPage(rq *req, status int, f idpForm) error {
 }
 
 func (d *Dashboard) handleNewIdP(rq *req) error {
-	if err := rq.need(capManageAccess); err != nil {
+	if err := rq.need(capManageAccessOrg); err != nil {
 		return err
 	}
 	f := idpForm{Type: "oidc", PKCE: true}
@@ -136,7 +136,7 @@ func (d *Dashboard) handleNewIdP(rq *req) error {
 
 // handleCreateIdP adds an OpenID Connect or SAML provider.
 func (d *Dashboard) handleCreateIdP(rq *req) error {
-	if err := rq.need(capManageAccess); err != nil {
+	if err := rq.need(capManageAccessOrg); err != nil {
 		return err
 	}
 	v := func(k string) string { return strings.TrimSpace(rq.PostFormValue(k)) }
@@ -203,7 +203,7 @@ func pathID(rq *req) (string, error) {
 }
 
 func (d *Dashboard) handleDeleteIdP(rq *req) error {
-	if err := rq.need(capManageAccess); err != nil {
+	if err := rq.need(capManageAccessOrg); err != nil {
 		return err
 	}
 	id, err := pathID(rq)
@@ -246,7 +246,7 @@ func (d *Dashboard) appPage(rq *req, status int, f appForm) error {
 }
 
 func (d *Dashboard) handleNewApp(rq *req) error {
-	if err := rq.need(capManageAccess); err != nil {
+	if err := rq.need(capManageAccessApps); err != nil {
 		return err
 	}
 	f := appForm{Type: rq.URL.Query().Get("type"), Launcher: true, Chosen: map[string]bool{}, ChosenIdPs: map[string]bool{}}
@@ -260,7 +260,7 @@ func (d *Dashboard) handleNewApp(rq *req) error {
 // Launcher, linked to the reusable policies chosen (in the form's order).
 // The SSO App (dash_sso) is the SSO connector's to create.
 func (d *Dashboard) handleCreateApp(rq *req) error {
-	if err := rq.need(capManageAccess); err != nil {
+	if err := rq.need(capManageAccessApps); err != nil {
 		return err
 	}
 	if err := rq.ParseForm(); err != nil {
@@ -310,7 +310,7 @@ func (d *Dashboard) handleCreateApp(rq *req) error {
 func withError(f appForm, msg string) appForm { f.Error = msg; return f }
 
 func (d *Dashboard) handleDeleteApp(rq *req) error {
-	if err := rq.need(capManageAccess); err != nil {
+	if err := rq.need(capManageAccessApps); err != nil {
 		return err
 	}
 	id, err := pathID(rq)
@@ -339,7 +339,7 @@ type policyForm struct {
 }
 
 func (d *Dashboard) handleNewPolicy(rq *req) error {
-	if err := rq.need(capManageAccess); err != nil {
+	if err := rq.need(capManageAccessApps); err != nil {
 		return err
 	}
 	return d.render(rq, http.StatusOK, "access_policy_new", "Add policy", policyForm{Decision: policy.DecisionAllow})
@@ -348,7 +348,7 @@ func (d *Dashboard) handleNewPolicy(rq *req) error {
 // handleCreatePolicy builds the include rules from the form — one rule per
 // domain, address and group — and lets the service validate the policy.
 func (d *Dashboard) handleCreatePolicy(rq *req) error {
-	if err := rq.need(capManageAccess); err != nil {
+	if err := rq.need(capManageAccessApps); err != nil {
 		return err
 	}
 	f := policyForm{Name: strings.TrimSpace(rq.PostFormValue("name")), Decision: rq.PostFormValue("decision"),
@@ -386,7 +386,7 @@ func (d *Dashboard) handleCreatePolicy(rq *req) error {
 }
 
 func (d *Dashboard) handleDeletePolicy(rq *req) error {
-	if err := rq.need(capManageAccess); err != nil {
+	if err := rq.need(capManageAccessApps); err != nil {
 		return err
 	}
 	id, err := pathID(rq)
@@ -402,7 +402,7 @@ func (d *Dashboard) handleDeletePolicy(rq *req) error {
 // handleTestIdP sends the admin to a one-time test login on the team
 // domain; the IdP's claims are shown there, and nobody is signed in.
 func (d *Dashboard) handleTestIdP(rq *req) error {
-	if err := rq.need(capManageAccess); err != nil {
+	if err := rq.need(capManageAccessOrg); err != nil {
 		return err
 	}
 	if _, err := d.access.GetIdP(rq.ctx(), rq.account.ID, rq.PathValue("id")); err != nil {

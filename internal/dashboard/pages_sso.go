@@ -59,7 +59,7 @@ func (d *Dashboard) handleCheckConnector(rq *req) error {
 
 func (d *Dashboard) toggleConnector(enabled bool) handler {
 	return func(rq *req) error {
-		if err := rq.need(capToggleSSO); err != nil {
+		if err := rq.need(capManageSSO); err != nil {
 			return err
 		}
 		if _, _, err := d.sso.Update(rq.ctx(), rq.account.ID, rq.PathValue("id"), sso.UpdateInput{Enabled: &enabled}); err != nil {

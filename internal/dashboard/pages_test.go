@@ -117,22 +117,48 @@ func TestRolesLimitTheDashboard(t *testing.T) {
 
 	admin := newBrowser(t, env)
 	admin.passwordLogin("admin@corp.example.com", "admin's long password")
-	admin.get("/" + env.AccountID + "/sso")
-	if p := admin.post("/"+env.AccountID+"/sso", url.Values{"email_domain": {"corp-two.company"}}); p.Status != 303 {
-		t.Fatalf("admin creating a connector: %d %s", p.Status, p.Body)
+	// The issue this guards: the SSO page told an Administrator that SSO
+	// was not theirs to switch, and they minted an "SSO Connector Edit"
+	// token in the dashboard and switched it off with PATCH all the same.
+	id := enforceSSO(t, env, env.AccountID, env.Token, "corp", "corp-two.company")
+	page := admin.get("/" + env.AccountID + "/sso")
+	if strings.Contains(page.Body, "disable-sso") || strings.Contains(page.Body, `id="create-connector"`) ||
+		!strings.Contains(page.Body, `id="sso-read-only"`) {
+		t.Errorf("the SSO page offers an Administrator SSO forms, or does not say why not: %s", page.Body)
 	}
-	r := env.Do("GET", "/accounts/"+env.AccountID+"/sso_connectors", env.Token, nil)
-	id := r.JSON(t)["result"].([]any)[0].(map[string]any)["id"].(string)
-	if p := admin.post("/"+env.AccountID+"/sso/"+id+"/enable", nil); p.Status != 403 || !strings.Contains(p.Body, "Super Administrator") {
-		t.Errorf("admin enabling SSO: %d", p.Status)
+	for _, post := range []string{"/sso/" + id + "/disable", "/sso/" + id + "/delete", "/sso"} {
+		if p := admin.post("/"+env.AccountID+post, url.Values{"email_domain": {"corp-three.company"}}); p.Status != 403 ||
+			!strings.Contains(errorText(p.Body), "Ask a Super Administrator") {
+			t.Errorf("admin posting %s: %d %q", post, p.Status, errorText(p.Body))
+		}
+	}
+	if p := admin.get("/" + env.AccountID + "/api-tokens/new?template=sso"); !strings.Contains(errorText(p.Body), "SSO Connector Write") {
+		t.Errorf("the guide's SSO token form does not tell an Administrator it is not theirs: %q", errorText(p.Body))
+	}
+	before := countTokens(t, env)
+	if p := admin.post("/"+env.AccountID+"/api-tokens", url.Values{"name": {"x"}, "perm-sso-connector": {"edit"}}); p.Status != 403 ||
+		tokenValueRE.MatchString(p.Body) {
+		t.Errorf("admin minting an SSO Connector Write token: %d %q", p.Status, errorText(p.Body))
+	}
+	if n := countTokens(t, env); n != before {
+		t.Errorf("refused token forms wrote %d tokens", n-before)
+	}
+	adminToken := tokenForRole(t, env, admin, accounts.RoleAdmin)
+	if r := env.Do("PATCH", "/accounts/"+env.AccountID+"/sso_connectors/"+id, adminToken, map[string]bool{"enabled": false}); r.Status != 403 {
+		t.Errorf("the Administrator's strongest token disabling SSO: %d %s", r.Status, r.Body)
+	}
+	r := env.Do("GET", "/accounts/"+env.AccountID+"/sso_connectors/"+id, env.Token, nil)
+	if on, _ := r.JSON(t)["result"].(map[string]any)["enabled"].(bool); !on {
+		t.Errorf("SSO is off after the refusals: %s", r.Body)
 	}
 	if p := admin.post("/"+env.AccountID+"/members", url.Values{"email": {"x@corp.example.com"}}); p.Status != 403 {
 		t.Errorf("admin adding a member: %d", p.Status)
 	}
 	// An admin cannot mint a token with more than their role allows.
 	admin.get("/" + env.AccountID + "/api-tokens/new")
-	if p := admin.post("/"+env.AccountID+"/api-tokens", url.Values{"name": {"x"}, "perm-account-members": {"edit"}}); p.Status != 400 && p.Status != 403 {
-		t.Errorf("admin minting a Members Write token: %d %s", p.Status, p.Body)
+	if p := admin.post("/"+env.AccountID+"/api-tokens", url.Values{"name": {"x"}, "perm-account-members": {"edit"}}); p.Status != 403 ||
+		!strings.Contains(errorText(p.Body), "Account Members Write") {
+		t.Errorf("admin minting a Members Write token: %d %q", p.Status, errorText(p.Body))
 	}
 }
 

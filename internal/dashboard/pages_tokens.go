@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssogate/ssogate/internal/accounts"
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/tokens"
 )
@@ -17,6 +18,9 @@ type permResource struct {
 	Name        string
 	Slug        string // for ids: "sso-connector"
 	Read, Write tokens.PermissionGroup
+	// CanRead and CanEdit: the member's role holds the level, so a token
+	// they create may too; the picker disables the others.
+	CanRead, CanEdit bool
 }
 
 var slugRE = regexp.MustCompile(`[^a-z0-9]+`)
@@ -54,10 +58,25 @@ func permResources() []permResource {
 	return out
 }
 
+// pickerFor is the permission picker as a member of role may use it.
+func pickerFor(role string) []permResource {
+	grants := accounts.RoleGrants(role)
+	rs := permResources()
+	for i := range rs {
+		rs[i].CanRead = grants.Allows(rs[i].Read.Name, "")
+		rs[i].CanEdit = grants.Allows(rs[i].Write.Name, "")
+	}
+	return rs
+}
+
 // tokenRow is a token as the list shows it.
 type tokenRow struct {
 	tokens.View
 	Permissions []string
+	// Beyond is a permission the token holds and the member's role does
+	// not: the member may not roll, disable or delete it, and should ask
+	// AskWhom.
+	Beyond, AskWhom string
 }
 
 func (d *Dashboard) handleTokens(rq *req) error {
@@ -68,6 +87,9 @@ func (d *Dashboard) handleTokens(rq *req) error {
 	rows := make([]tokenRow, len(views))
 	for i, v := range views {
 		rows[i] = tokenRow{View: v}
+		if g, beyond := tokens.Beyond(v.Policies, rq.account.ID, rq.grants()); beyond {
+			rows[i].Beyond, rows[i].AskWhom = g, askWhom([]string{g})
+		}
 		for _, p := range v.Policies {
 			for _, g := range p.PermissionGroups {
 				name := g.Name
@@ -95,10 +117,15 @@ func (d *Dashboard) handleNewToken(rq *req) error {
 	if err := rq.need(capManageTokens); err != nil {
 		return err
 	}
-	f := newTokenForm{Resources: permResources(), Chosen: map[string]string{}}
-	// ?template=sso preselects the guide's token: Account › SSO Connector › Edit.
+	f := newTokenForm{Resources: pickerFor(rq.role()), Chosen: map[string]string{}}
+	// ?template=sso preselects the guide's token: Account › SSO Connector
+	// › Edit, or says at once why this member cannot make it.
 	if rq.URL.Query().Get("template") == "sso" {
-		f.Name, f.Chosen["sso-connector"] = "SSO Connector", "edit"
+		if can(rq.role(), capManageSSO) {
+			f.Name, f.Chosen["sso-connector"] = "SSO Connector", "edit"
+		} else {
+			f.Error = tokenRefusal(rq.role(), "create", tokens.SSOWrite)
+		}
 	}
 	return d.render(rq, http.StatusOK, "token_new", "Create API token", f)
 }
@@ -109,10 +136,16 @@ func (d *Dashboard) handleCreateToken(rq *req) error {
 	if err := rq.need(capManageTokens); err != nil {
 		return err
 	}
-	f := newTokenForm{Resources: permResources(), Chosen: map[string]string{}, Name: strings.TrimSpace(rq.PostFormValue("name")),
+	f := newTokenForm{Resources: pickerFor(rq.role()), Chosen: map[string]string{}, Name: strings.TrimSpace(rq.PostFormValue("name")),
 		Expires: rq.PostFormValue("expires_on"), IPIn: rq.PostFormValue("ip_in")}
 	in, err := tokenInput(rq, &f)
 	if err == nil {
+		// Checked here as well as by the service, to say it in the
+		// member's terms: their role, not "the token making the request".
+		if g, beyond := tokens.Beyond(*in.Policies, rq.account.ID, rq.grants()); beyond {
+			f.Error = tokenRefusal(rq.role(), "create", g)
+			return d.render(rq, http.StatusForbidden, "token_new", "Create API token", f)
+		}
 		var v tokens.View
 		if v, err = d.tokens.Create(rq.ctx(), rq.account.ID, in, rq.grants()); err == nil {
 			return d.render(rq, http.StatusOK, "token_created", "API token created", struct {
@@ -166,16 +199,31 @@ func tokenInput(rq *req, f *newTokenForm) (tokens.Input, error) {
 	return in, nil
 }
 
-func (d *Dashboard) handleRollToken(rq *req) error {
+// tokenWithinRole returns the token of the path if the member may act on
+// it: it holds nothing beyond their role. Rolling hands over its secret and
+// disabling or deleting it may lock its holder out (the Super
+// Administrator's lock-out recovery token, say).
+func (d *Dashboard) tokenWithinRole(rq *req, verb string) (tokens.View, error) {
 	if err := rq.need(capManageTokens); err != nil {
-		return err
+		return tokens.View{}, err
 	}
-	id := rq.PathValue("id")
-	v, err := d.tokens.Get(rq.ctx(), rq.account.ID, id)
+	v, err := d.tokens.Get(rq.ctx(), rq.account.ID, rq.PathValue("id"))
+	if err != nil {
+		return v, err
+	}
+	if g, beyond := tokens.Beyond(v.Policies, rq.account.ID, rq.grants()); beyond {
+		return v, &pageError{status: http.StatusForbidden, title: "Not allowed",
+			message: tokenRefusal(rq.role(), verb, g), back: backLink(rq)}
+	}
+	return v, nil
+}
+
+func (d *Dashboard) handleRollToken(rq *req) error {
+	v, err := d.tokenWithinRole(rq, "roll")
 	if err != nil {
 		return err
 	}
-	if v.Value, err = d.tokens.Roll(rq.ctx(), rq.account.ID, id, rq.grants()); err != nil {
+	if v.Value, err = d.tokens.Roll(rq.ctx(), rq.account.ID, v.ID, rq.grants()); err != nil {
 		return err
 	}
 	return d.render(rq, http.StatusOK, "token_created", "API token rolled", struct {
@@ -185,24 +233,30 @@ func (d *Dashboard) handleRollToken(rq *req) error {
 }
 
 func (d *Dashboard) handleTokenStatus(rq *req) error {
-	if err := rq.need(capManageTokens); err != nil {
+	if err := rq.need(capManageTokens); err != nil { // before reading the form
 		return err
 	}
 	status := rq.PostFormValue("status")
-	if status != "active" && status != "disabled" {
+	verb := map[string]string{"active": "enable", "disabled": "disable"}[status]
+	if verb == "" {
 		return api.Invalid("", "status must be active or disabled")
 	}
-	if _, err := d.tokens.Update(rq.ctx(), rq.account.ID, rq.PathValue("id"), tokens.Input{Status: &status}, rq.grants()); err != nil {
+	v, err := d.tokenWithinRole(rq, verb)
+	if err != nil {
+		return err
+	}
+	if _, err := d.tokens.Update(rq.ctx(), rq.account.ID, v.ID, tokens.Input{Status: &status}, rq.grants()); err != nil {
 		return err
 	}
 	return redirect(rq, "/"+rq.account.ID+"/api-tokens?done=token_updated")
 }
 
 func (d *Dashboard) handleDeleteToken(rq *req) error {
-	if err := rq.need(capManageTokens); err != nil {
+	v, err := d.tokenWithinRole(rq, "delete")
+	if err != nil {
 		return err
 	}
-	if err := d.tokens.Delete(rq.ctx(), rq.account.ID, rq.PathValue("id")); err != nil {
+	if err := d.tokens.Delete(rq.ctx(), rq.account.ID, v.ID, rq.grants()); err != nil {
 		return err
 	}
 	return redirect(rq, "/"+rq.account.ID+"/api-tokens?done=token_deleted")

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -42,15 +43,7 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
-	"short": func(role string) string {
-		switch role {
-		case accounts.RoleSuperAdmin:
-			return "Super Administrator"
-		case accounts.RoleReadOnly:
-			return "Read only"
-		}
-		return role
-	},
+	"short": shortRole,
 }
 
 // pages holds one template set per page: the layout and partials, plus
@@ -87,13 +80,38 @@ type view struct {
 	Data        any
 }
 
-// Can reports whether the signed-in member may do c (templates hide what
-// the role cannot use; handlers check again).
-func (v view) Can(c string) bool {
-	caps := map[string]capability{"sso": capManageSSO, "toggle_sso": capToggleSSO, "tokens": capManageTokens,
-		"members": capManageMembers, "access": capManageAccess}
-	cp, ok := caps[c]
-	return ok && can(v.Role, cp)
+// Can reports whether the signed-in member may do the capability named key
+// (templates hide what the role cannot use; handlers check again). An
+// unknown key fails the page rather than hide a form without a word.
+func (v view) Can(key string) (bool, error) {
+	c, err := templateCapability(key)
+	return err == nil && can(v.Role, c), err
+}
+
+// Needs names the permission groups of the capability: "SSO Connector Write".
+func (v view) Needs(key string) (string, error) {
+	c, err := templateCapability(key)
+	return strings.Join(capabilities[c].groups, " and "), err
+}
+
+// WhoCan names the roles that may: "Super Administrators".
+func (v view) WhoCan(key string) (string, error) {
+	c, err := templateCapability(key)
+	return whoMay(capabilities[c].groups), err
+}
+
+// AskWhom is whom a member who may not should ask: "a Super Administrator
+// of this account".
+func (v view) AskWhom(key string) (string, error) {
+	c, err := templateCapability(key)
+	return askWhom(capabilities[c].groups), err
+}
+
+func templateCapability(key string) (capability, error) {
+	if c, ok := capabilityByKey(key); ok {
+		return c, nil
+	}
+	return 0, fmt.Errorf("dashboard: no capability %q", key)
 }
 
 // AccountPath is the base path of the current account's pages.

@@ -367,7 +367,8 @@ func TestNoEscalation(t *testing.T) {
 	ctx := context.Background()
 	acct := cloudflare.F(env.AccountID)
 	admin := env.Client(env.Token)
-	tokWrite := env.Client(env.NewToken(env.AccountID, tokens.TokensWrite))
+	tokWriteValue := env.NewToken(env.AccountID, tokens.TokensWrite)
+	tokWrite := env.Client(tokWriteValue)
 	ssoRead := env.Client(env.NewToken(env.AccountID, tokens.SSORead))
 	bootstrapID := env.App.Bootstrap.Token.ID
 
@@ -421,6 +422,34 @@ func TestNoEscalation(t *testing.T) {
 		sdkError(t, err, http.StatusForbidden)
 		if _, err := admin.Accounts.Tokens.Verify(ctx, accounts.TokenVerifyParams{AccountID: acct}); err != nil {
 			t.Errorf("the refused roll still changed the secret: %v", err)
+		}
+	})
+	t.Run("cannot delete a stronger token", func(t *testing.T) {
+		// The stronger token may be the lock-out recovery token: deleting
+		// it is as much a take-over as rolling it.
+		recovery, err := admin.Accounts.Tokens.New(ctx, newParams(t, env.AccountID, "lock-out recovery", tokens.SSOWrite))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := env.Do("DELETE", "/accounts/"+env.AccountID+"/tokens/"+recovery.ID, tokWriteValue, nil)
+		msg := chain(failure(t, r, http.StatusForbidden, 10000))
+		if !strings.Contains(msg, `holds "`+tokens.SSOWrite+`"`) || !strings.Contains(msg, "cannot delete a token stronger than itself") {
+			t.Errorf("error_chain %q: want the permission it lacks and why", msg)
+		}
+		if _, err := admin.Accounts.Tokens.Get(ctx, recovery.ID, accounts.TokenGetParams{AccountID: acct}); err != nil {
+			t.Errorf("the refused delete removed the token: %v", err)
+		}
+		if _, err := admin.Accounts.Tokens.Delete(ctx, recovery.ID, accounts.TokenDeleteParams{AccountID: acct}); err != nil {
+			t.Errorf("a token holding every permission deleting it: %v", err)
+		}
+	})
+	t.Run("can delete a token within its own permissions", func(t *testing.T) {
+		weaker, err := admin.Accounts.Tokens.New(ctx, newParams(t, env.AccountID, "weaker", tokens.TokensRead))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tokWrite.Accounts.Tokens.Delete(ctx, weaker.ID, accounts.TokenDeleteParams{AccountID: acct}); err != nil {
+			t.Errorf("deleting a token holding %q with %q: %v", tokens.TokensRead, tokens.TokensWrite, err)
 		}
 	})
 }

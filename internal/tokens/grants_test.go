@@ -185,3 +185,51 @@ func TestCatalogue(t *testing.T) {
 		t.Error("GroupByName found a group ssogate does not have")
 	}
 }
+
+// holds is a caller holding the named groups (and what they imply) on acctA.
+type holds []string
+
+func (h holds) Allows(perm, account string) bool {
+	for _, g := range h {
+		if account == acctA && tokens.Implies(g, perm) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBeyond is the no-escalation rule that create, update, roll and
+// delete apply, and the dashboard applies with a member's role as caller.
+func TestBeyond(t *testing.T) {
+	byID := func(name string) tokens.Policy { // as a form sends it: ids, no names
+		g, _ := tokens.GroupByName(name)
+		return tokens.Policy{Effect: "allow", PermissionGroups: []tokens.GroupRef{{ID: g.ID}}, Resources: onAccount(acctA)}
+	}
+	tests := []struct {
+		name     string
+		policies []tokens.Policy
+		caller   holds
+		want     string
+	}{
+		{"nothing", nil, nil, ""},
+		{"within", []tokens.Policy{policy("allow", onAccount(acctA), tokens.SSORead, tokens.TokensRead)},
+			holds{tokens.SSOWrite, tokens.TokensRead}, ""},
+		{"Write implies Read, not the reverse", []tokens.Policy{policy("allow", onAccount(acctA), tokens.SSOWrite)},
+			holds{tokens.SSORead}, tokens.SSOWrite},
+		{"the first group beyond", []tokens.Policy{policy("allow", onAccount(acctA), tokens.SSORead, tokens.MembersWrite, tokens.SSOWrite)},
+			holds{tokens.SSORead}, tokens.MembersWrite},
+		{"a deny grants nothing", []tokens.Policy{policy("deny", onAccount(acctA), tokens.MembersWrite)}, holds{}, ""},
+		{"a later allow policy", []tokens.Policy{policy("allow", onAccount(acctA), tokens.SSORead), policy("allow", onAccount(acctA), tokens.AccessAppsWrite)},
+			holds{tokens.SSORead}, tokens.AccessAppsWrite},
+		{"groups known by id", []tokens.Policy{byID(tokens.SSOWrite)}, holds{tokens.SSORead}, tokens.SSOWrite},
+		{"groups known by id, within", []tokens.Policy{byID(tokens.SSORead)}, holds{tokens.SSOWrite}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, beyond := tokens.Beyond(tc.policies, acctA, tc.caller)
+			if got != tc.want || beyond != (tc.want != "") {
+				t.Errorf("Beyond = %q, %v; want %q", got, beyond, tc.want)
+			}
+		})
+	}
+}

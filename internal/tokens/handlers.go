@@ -112,7 +112,7 @@ func (s *Service) handleDelete(r *api.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Delete(r.Context(), r.AccountID, id); err != nil {
+	if err := s.Delete(r.Context(), r.AccountID, id, r.Principal.Grants); err != nil {
 		return nil, err
 	}
 	return map[string]string{"id": id}, nil

@@ -134,7 +134,7 @@ func (s *Service) create(ctx context.Context, q store.Querier, accountID string,
 	if err := apply(&t, in, true, now); err != nil {
 		return View{}, err
 	}
-	if err := checkEscalation(t, caller); err != nil {
+	if err := checkEscalation(t, caller, "create"); err != nil {
 		return View{}, err
 	}
 	if value == "" {
@@ -157,22 +157,51 @@ func (s *Service) create(ctx context.Context, q store.Querier, accountID string,
 	return v, nil
 }
 
-// checkEscalation refuses a token that would allow what its creator may not.
-func checkEscalation(t Token, caller api.Grants) error {
+// escalationRefusals say, per action, why a caller may not act on a token
+// holding a group it lacks: a token it mints or edits would allow what it
+// may not; rolling hands it the stronger token's secret; deleting lets it
+// destroy, say, the Super Administrator's lock-out recovery token.
+var escalationRefusals = map[string]string{
+	"create": "a token cannot grant %q, which the token making the request does not hold",
+	"update": "the token would hold %q, which the token making the request does not hold; " +
+		"a token can only edit tokens within its own permissions",
+	"roll": "the token holds %q, which the token making the request does not hold; " +
+		"a token cannot roll a token stronger than itself (the new value would carry %[1]q)",
+	"delete": "the token holds %q, which the token making the request does not hold; " +
+		"a token cannot delete a token stronger than itself",
+}
+
+// checkEscalation refuses action on t when t allows a group caller does
+// not hold. A nil caller is the bootstrap and admin commands: no check.
+func checkEscalation(t Token, caller api.Grants, action string) error {
 	if caller == nil {
 		return nil
 	}
-	for _, p := range t.Policies {
+	if g, ok := Beyond(t.Policies, t.AccountID, caller); ok {
+		return api.Forbidden(fmt.Sprintf(escalationRefusals[action], g))
+	}
+	return nil
+}
+
+// Beyond returns the first group the allow policies grant that caller does
+// not hold on accountID. Deny policies grant nothing, so they may name
+// anything. A group is known by its id, as when a token is stored.
+func Beyond(policies []Policy, accountID string, caller api.Grants) (string, bool) {
+	for _, p := range policies {
 		if p.Effect != "allow" {
 			continue
 		}
 		for _, g := range p.PermissionGroups {
-			if !caller.Allows(g.Name, t.AccountID) {
-				return api.Forbidden(fmt.Sprintf("a token cannot grant %q, which the token making the request does not hold", g.Name))
+			name := g.Name
+			if pg, ok := GroupByID(g.ID); ok {
+				name = pg.Name
+			}
+			if !caller.Allows(name, accountID) {
+				return name, true
 			}
 		}
 	}
-	return nil
+	return "", false
 }
 
 // Get returns one token of the account.
@@ -210,7 +239,7 @@ func (s *Service) Update(ctx context.Context, accountID, id string, in Input, ca
 		if err := apply(&t, in, false, now); err != nil {
 			return err
 		}
-		if err := checkEscalation(t, caller); err != nil {
+		if err := checkEscalation(t, caller, "update"); err != nil {
 			return err
 		}
 		t.ModifiedOn = now
@@ -238,7 +267,7 @@ func (s *Service) Roll(ctx context.Context, accountID, id string, caller api.Gra
 		if err != nil {
 			return err
 		}
-		if err := checkEscalation(t, caller); err != nil {
+		if err := checkEscalation(t, caller, "roll"); err != nil {
 			return err
 		}
 		err = setSecret(ctx, tx, accountID, id, ids.HashToken(value), s.now())
@@ -255,11 +284,23 @@ func (s *Service) Roll(ctx context.Context, accountID, id string, caller api.Gra
 	return value, err
 }
 
-// Delete removes the token.
-func (s *Service) Delete(ctx context.Context, accountID, id string) error {
+// Delete removes the token. caller must hold every permission the token
+// has (no escalation): otherwise an "Account API Tokens Write" token could
+// destroy the Super Administrator's lock-out recovery token.
+func (s *Service) Delete(ctx context.Context, accountID, id string, caller api.Grants) error {
 	defer s.cache.evict(id)
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		err := remove(ctx, tx, accountID, id)
+		t, err := get(ctx, tx, accountID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return api.NotFound("API token %s was not found in this account", id)
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkEscalation(t, caller, "delete"); err != nil {
+			return err
+		}
+		err = remove(ctx, tx, accountID, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return api.NotFound("API token %s was not found in this account", id)
 		}
