@@ -115,7 +115,7 @@ func TestTokens(t *testing.T) {
 		if _, err := svc.Get(ctx, b.ID, v.ID); !isStatus(err, 404) {
 			t.Fatalf("token of A read through B: %v", err)
 		}
-		if err := svc.Delete(ctx, b.ID, v.ID); !isStatus(err, 404) {
+		if err := svc.Delete(ctx, b.ID, v.ID, nil); !isStatus(err, 404) {
 			t.Fatalf("token of A deleted through B: %v", err)
 		}
 		got, err := svc.Get(ctx, a.ID, v.ID)
