@@ -2,10 +2,13 @@ package dashboard
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/ssogate/ssogate/internal/dnsverify"
 	"github.com/ssogate/ssogate/internal/sso"
+	"github.com/ssogate/ssogate/internal/store"
 )
 
 // connectorRow is one connector as the SSO page shows it.
@@ -30,10 +33,35 @@ func (d *Dashboard) handleSSOPage(rq *req) error {
 	if err != nil {
 		return err
 	}
+	noApp, err := d.enforcedWithoutSSOApp(rq, cs)
+	if err != nil {
+		return err
+	}
 	return d.render(rq, http.StatusOK, "sso", "SSO", struct {
 		Connectors []connectorRow
 		APIURL     string
-	}{connectorRows(cs), d.apiURL})
+		NoSSOApp   string // enforced domains no SSO App serves yet
+	}{connectorRows(cs), d.apiURL, noApp})
+}
+
+// enforcedWithoutSSOApp names the enabled domains when the account has no
+// Access organization: SSO is on, but nobody can sign in through it until
+// the organization exists (then the SSO App follows by itself).
+func (d *Dashboard) enforcedWithoutSSOApp(rq *req, cs []sso.Connector) (string, error) {
+	var enabled []string
+	for _, c := range cs {
+		if c.Enabled {
+			enabled = append(enabled, c.EmailDomain)
+		}
+	}
+	if len(enabled) == 0 {
+		return "", nil
+	}
+	_, err := d.access.GetOrganization(rq.ctx(), d.db, rq.account.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return strings.Join(enabled, ", "), nil
+	}
+	return "", err
 }
 
 func (d *Dashboard) handleCreateConnector(rq *req) error {

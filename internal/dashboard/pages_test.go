@@ -179,9 +179,12 @@ func TestSSOPageFlow(t *testing.T) {
 	if code == "" || id == nil || !strings.Contains(page.Body, "acmecorp.company") {
 		t.Fatalf("SSO page lacks the TXT record: %s", page.Body)
 	}
-	// Not verified yet: no enable button, and the check shows what DNS said.
-	if strings.Contains(page.Body, "enable-sso") {
-		t.Errorf("enable offered before verification")
+	// Not verified yet: "Verify and enable" checks DNS and says what it saw.
+	if !strings.Contains(page.Body, `data-status="pending"`) || !strings.Contains(page.Body, "Verify and enable SSO") {
+		t.Errorf("a pending connector does not offer to verify and enable: %s", page.Body)
+	}
+	if p := b.post("/"+env.AccountID+"/sso/"+id[1]+"/enable", nil); p.Status != 400 || !strings.Contains(p.Body, code) {
+		t.Errorf("enable before the record is published: %d %s", p.Status, p.Body)
 	}
 	b.post("/"+env.AccountID+"/sso/"+id[1]+"/check", nil)
 	page = b.get("/" + env.AccountID + "/sso")
@@ -189,17 +192,16 @@ func TestSSOPageFlow(t *testing.T) {
 		t.Errorf("no name-server answers after a check: %s", page.Body)
 	}
 	env.Publish("acmecorp.company", code)
-	if p := b.post("/"+env.AccountID+"/sso/"+id[1]+"/check", nil); p.Status != 303 {
-		t.Fatalf("check: %d %s", p.Status, p.Body)
-	}
-	page = b.get("/" + env.AccountID + "/sso")
-	if !strings.Contains(page.Body, `data-status="verified"`) || !strings.Contains(page.Body, "enable-sso") {
-		t.Fatalf("after publishing: %s", page.Body)
-	}
 	if p := b.post("/"+env.AccountID+"/sso/"+id[1]+"/enable", nil); p.Status != 303 || !strings.Contains(p.Location, "connector_enabled") {
 		t.Fatalf("enable: %d %q %s", p.Status, p.Location, p.Body)
 	}
+	assertLogged(t, env, env.AccountID, "sso_connector_verified", true, adminEmail)
 	assertLogged(t, env, env.AccountID, "sso_connector_enable", true, adminEmail)
+	// SSO is on, but without an Access organization nobody can use it yet.
+	page = b.get("/" + env.AccountID + "/sso")
+	if !strings.Contains(page.Body, `id="no-sso-app"`) || !strings.Contains(page.Body, `data-status="verified"`) {
+		t.Errorf("the page does not say the SSO App needs an organization: %s", page.Body)
+	}
 	if p := b.post("/"+env.AccountID+"/sso/"+id[1]+"/disable", nil); p.Status != 303 {
 		t.Fatalf("disable: %d", p.Status)
 	}
