@@ -62,7 +62,9 @@ func startCommand(t *testing.T, env map[string]string, args ...string) *backgrou
 // waitFor waits until stdout matches re and returns the first group.
 func (b *background) waitFor(t *testing.T, re *regexp.Regexp) string {
 	t.Helper()
-	deadline := time.After(15 * time.Second)
+	// Generous: a demo's start under the race detector on a busy two-core
+	// CI machine has taken more than 15 s.
+	deadline := time.After(60 * time.Second)
 	for {
 		if m := re.FindStringSubmatch(b.stdout.String()); m != nil {
 			return m[1]
@@ -72,7 +74,7 @@ func (b *background) waitFor(t *testing.T, re *regexp.Regexp) string {
 			b.done <- code
 			t.Fatalf("command exited %d before printing %s\nstdout:\n%s\nstderr:\n%s", code, re, b.stdout, b.stderr)
 		case <-deadline:
-			t.Fatalf("command did not print %s within 15s\nstdout:\n%s\nstderr:\n%s", re, b.stdout, b.stderr)
+			t.Fatalf("command did not print %s within 60s\nstdout:\n%s\nstderr:\n%s", re, b.stdout, b.stderr)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
