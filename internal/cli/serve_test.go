@@ -43,7 +43,7 @@ type background struct {
 
 func startCommand(t *testing.T, env map[string]string, args ...string) *background {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	b := &background{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
 	go func() {
 		b.done <- cli.Main(ctx, args, &cli.Env{Stdout: b.stdout, Stderr: b.stderr, Getenv: func(k string) string { return env[k] }})
