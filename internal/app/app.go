@@ -18,6 +18,7 @@ import (
 	"github.com/ssogate/ssogate/internal/access/portal"
 	"github.com/ssogate/ssogate/internal/accounts"
 	"github.com/ssogate/ssogate/internal/api"
+	"github.com/ssogate/ssogate/internal/changes"
 	"github.com/ssogate/ssogate/internal/config"
 	"github.com/ssogate/ssogate/internal/dashboard"
 	"github.com/ssogate/ssogate/internal/dnsverify"
@@ -42,6 +43,7 @@ type App struct {
 	Portal    *portal.Portal
 	Dashboard *dashboard.Dashboard
 	API       *api.Router
+	Feed      *changes.Feed
 	Bootstrap *BootstrapResult // set when this start bootstrapped the database
 	handler   http.Handler
 }
@@ -69,6 +71,10 @@ func New(ctx context.Context, cfg config.Config, opts Options, logOut io.Writer)
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Log: log}
+	if a.Feed, err = changes.New(ctx, db, log); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := a.wire(opts); err != nil {
 		db.Close()
 		return nil, err
@@ -116,6 +122,9 @@ func (a *App) wire(opts Options) error {
 		now = time.Now
 	}
 	a.Keys = keys.NewManager(a.DB, box, now, keys.Options{})
+	// Caches that must agree across instances hear each other's changes.
+	a.Keys.SetFeed(a.Feed)
+	a.Tokens.SetFeed(a.Feed)
 	a.Portal = portal.New(a.DB, a.Access, a.Keys, portal.Config{AccessDomain: a.Config.AccessDomain,
 		Secure: a.Config.AccessScheme == "https", Now: now, DashboardACS: a.dashboardURL() + "/login/sso",
 		TrustedProxies: a.Config.TrustedProxies}, a.Log)
@@ -241,6 +250,15 @@ func (a *App) dashboardURL() string {
 }
 
 // Handler is the whole HTTP handler tree.
+// FeedRefresh is how often every cache rereads everything, whatever the
+// change feed said: the safety net for a notification lost in transit.
+const FeedRefresh = 30 * time.Second
+
+// RunChangeFeed listens for other instances' changes until ctx ends
+// (PostgreSQL); Run starts it, and tests that serve the handler start it
+// themselves.
+func (a *App) RunChangeFeed(ctx context.Context) { a.Feed.Run(ctx, a.Config.DatabaseURL, FeedRefresh) }
+
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Close releases the database.
@@ -280,6 +298,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, logOut io.Writer
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); a.Worker.Run(workerCtx) }()
+	go a.RunChangeFeed(workerCtx)
 	serveErr := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {

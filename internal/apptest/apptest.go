@@ -47,6 +47,20 @@ func WithPostgres(t testing.TB) Option {
 	return func(c *config.Config, _ *app.Options) { c.DatabaseURL = url }
 }
 
+// WithDatabaseURL runs the instance on an existing PostgreSQL database or
+// schema (from storetest.PostgresURL), so several instances can share it,
+// as a deployment of several instances does. Only the first start
+// bootstraps; the others' AccountID and Token are empty.
+func WithDatabaseURL(url string) Option {
+	return func(c *config.Config, _ *app.Options) { c.DatabaseURL = url }
+}
+
+// WithSecretKey sets the key that seals secrets at rest (base64 of 32
+// bytes): instances sharing a database must share it.
+func WithSecretKey(key string) Option {
+	return func(c *config.Config, _ *app.Options) { c.SecretKey = key }
+}
+
 // WithNow injects a clock.
 func WithNow(now func() time.Time) Option {
 	return func(_ *config.Config, o *app.Options) { o.Now = now }
@@ -87,9 +101,15 @@ func New(t testing.TB, opts ...Option) *Env {
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
-	t.Cleanup(func() { srv.Close(); a.Close() })
-	return &Env{T: t, App: a, Server: srv, APIURL: srv.URL + "/client/v4", AccountID: a.Bootstrap.Account.ID,
-		Token: cfg.BootstrapToken, DNS: dns}
+	feedCtx, stopFeed := context.WithCancel(context.Background())
+	feedDone := make(chan struct{})
+	go func() { defer close(feedDone); a.RunChangeFeed(feedCtx) }()
+	t.Cleanup(func() { srv.Close(); stopFeed(); <-feedDone; a.Close() })
+	env := &Env{T: t, App: a, Server: srv, APIURL: srv.URL + "/client/v4", DNS: dns}
+	if a.Bootstrap != nil {
+		env.AccountID, env.Token = a.Bootstrap.Account.ID, cfg.BootstrapToken
+	}
+	return env
 }
 
 // Browser returns an HTTP client that behaves like a browser on this

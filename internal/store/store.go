@@ -43,6 +43,10 @@ type DB struct {
 	// on every call, which costs more than running it.
 	stmts     sync.Map
 	stmtCount atomic.Int64
+
+	// afterCommit holds, per open transaction, what AfterCommit asked to
+	// run once it commits.
+	afterCommit sync.Map // *sql.Tx → *[]func()
 }
 
 // maxCachedStmts bounds the cache; queries are constants, so it is never
@@ -193,6 +197,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	defer db.afterCommit.Delete(tx)
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -200,7 +205,21 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return Translate(fmt.Errorf("commit: %w", err))
 	}
+	if fns, ok := db.afterCommit.Load(tx); ok {
+		for _, f := range *fns.(*[]func()) {
+			f()
+		}
+	}
 	return nil
+}
+
+// AfterCommit runs f once tx — a transaction of Tx — has committed, and
+// never if it rolls back: how a change announces itself (package changes)
+// only when it has happened. Tx runs the functions on its own goroutine.
+func (db *DB) AfterCommit(tx *sql.Tx, f func()) {
+	fns, _ := db.afterCommit.LoadOrStore(tx, &[]func(){})
+	list := fns.(*[]func())
+	*list = append(*list, f) // a transaction is used by one goroutine at a time
 }
 
 // Translate maps driver errors onto the sentinel errors: unique and

@@ -80,3 +80,11 @@ func (c *authCache) evict(id string) {
 		}
 	}
 }
+
+// clear forgets every entry.
+func (c *authCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.entries)
+}

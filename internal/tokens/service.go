@@ -13,6 +13,7 @@ import (
 
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/audit"
+	"github.com/ssogate/ssogate/internal/changes"
 	"github.com/ssogate/ssogate/internal/ids"
 	"github.com/ssogate/ssogate/internal/store"
 )
@@ -28,6 +29,7 @@ type Service struct {
 	now       func() time.Time
 	lastTouch sync.Map // token id → time.Time of the last last_used_on write
 	cache     *authCache
+	feed      *changes.Feed // nil: no other instance to tell
 }
 
 // AuthCacheTTL is how long an authenticated token is trusted without
@@ -247,8 +249,11 @@ func (s *Service) Update(ctx context.Context, accountID, id string, in Input, ca
 			return err
 		}
 		out = t.View(now)
-		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "token_update", Result: true,
-			ResourceID: id, ResourceType: "api_token", OldValue: old, NewValue: out})
+		if err := audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "token_update", Result: true,
+			ResourceID: id, ResourceType: "api_token", OldValue: old, NewValue: out}); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, accountID, id)
 	})
 	s.cache.evict(id) // after the commit, so no reader can cache the old row again
 	return out, err
@@ -277,8 +282,11 @@ func (s *Service) Roll(ctx context.Context, accountID, id string, caller api.Gra
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "token_roll", Result: true,
-			ResourceID: id, ResourceType: "api_token"})
+		if err := audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "token_roll", Result: true,
+			ResourceID: id, ResourceType: "api_token"}); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, accountID, id)
 	})
 	s.cache.evict(id)
 	return value, err
@@ -308,8 +316,33 @@ func (s *Service) Delete(ctx context.Context, accountID, id string, caller api.G
 			return err
 		}
 		s.lastTouch.Delete(id)
-		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "token_delete", Result: true,
-			ResourceID: id, ResourceType: "api_token"})
+		if err := audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "token_delete", Result: true,
+			ResourceID: id, ResourceType: "api_token"}); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, accountID, id)
+	})
+}
+
+// announce tells every instance, once tx commits, that the token changed:
+// their authentication caches drop it at once.
+func (s *Service) announce(ctx context.Context, tx *sql.Tx, accountID, id string) error {
+	return s.feed.Publish(ctx, tx, changes.Event{Kind: changes.Tokens, AccountID: accountID, ID: id})
+}
+
+// SetFeed connects the service to the change feed: it announces token
+// changes, and drops its cached copy of a token another instance changed
+// (everything on All), so a disable or roll is enforced everywhere within
+// a second even if AuthCacheTTL grows.
+func (s *Service) SetFeed(f *changes.Feed) {
+	s.feed = f
+	f.Subscribe(func(ev changes.Event) {
+		switch ev.Kind {
+		case changes.Tokens:
+			s.cache.evict(ev.ID)
+		case changes.All:
+			s.cache.clear()
+		}
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ssogate/ssogate/internal/audit"
+	"github.com/ssogate/ssogate/internal/changes"
 	"github.com/ssogate/ssogate/internal/secretbox"
 	"github.com/ssogate/ssogate/internal/store"
 )
@@ -55,6 +56,11 @@ type Manager struct {
 	accounts map[string]*view
 	states   map[string]*keyState // by kid: every key of a current view
 	flights  map[string]*flight
+	reloaded map[string]time.Time // account → last reread caused by an unknown kid
+
+	// feed announces this instance's key changes and brings other
+	// instances' (nil: none, as in unit tests).
+	feed *changes.Feed
 
 	// hook, when set by a test, runs at the named stages of a key change
 	// ("generated": before the transaction; "read": inside it, after the
@@ -121,7 +127,40 @@ func NewManager(db *store.DB, box *secretbox.Box, now func() time.Time, opts Opt
 	}
 	return &Manager{db: db, box: box, now: store.Clock(now), opts: opts,
 		cache:    NewVerifiedCache(opts.CacheSize),
-		accounts: map[string]*view{}, states: map[string]*keyState{}, flights: map[string]*flight{}}
+		accounts: map[string]*view{}, states: map[string]*keyState{}, flights: map[string]*flight{},
+		reloaded: map[string]time.Time{}}
+}
+
+// maxReloadTracked bounds the unknown-kid rate limiter's memory.
+const maxReloadTracked = 10000
+
+// SetFeed makes the manager announce its key changes on the change feed
+// and forget an account's keys when another instance changes them, so a
+// rotation reaches every instance's certs and verifier within a second
+// instead of RefreshEvery.
+func (m *Manager) SetFeed(f *changes.Feed) {
+	m.feed = f
+	f.Subscribe(func(ev changes.Event) {
+		switch ev.Kind {
+		case changes.Keys:
+			m.forget(ev.AccountID)
+		case changes.All:
+			m.forget("")
+		}
+	})
+}
+
+// forget drops the in-memory view of an account's keys (every account's
+// when accountID is empty); the next use rereads them. Opened private keys
+// stay in states, so nothing is decrypted again.
+func (m *Manager) forget(accountID string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if accountID == "" {
+		clear(m.accounts)
+		return
+	}
+	delete(m.accounts, accountID)
 }
 
 // Current returns the account's signing key, creating it on first use and
@@ -155,15 +194,19 @@ func (m *Manager) Rotate(ctx context.Context, accountID string) (Key, error) {
 
 // SetRotationInterval sets the account's own key rotation interval, in the
 // audit log as "access_key_settings_update", and rereads the account's
-// keys so this instance applies it at once (others within RefreshEvery).
+// keys so this instance applies it at once (others when the change feed
+// tells them, within a second).
 func (m *Manager) SetRotationInterval(ctx context.Context, accountID string, days int) error {
 	err := m.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO access_key_settings (account_id, rotate_every_days) VALUES ($1,$2)
 			ON CONFLICT (account_id) DO UPDATE SET rotate_every_days = excluded.rotate_every_days`, accountID, days); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_key_settings_update", Result: true,
-			ResourceType: "access_keys", NewValue: map[string]int{"key_rotation_interval_days": days}})
+		if err := audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_key_settings_update", Result: true,
+			ResourceType: "access_keys", NewValue: map[string]int{"key_rotation_interval_days": days}}); err != nil {
+			return err
+		}
+		return m.feed.Publish(ctx, tx, changes.Event{Kind: changes.Keys, AccountID: accountID})
 	})
 	if err != nil {
 		return err
@@ -252,8 +295,10 @@ func (m *Manager) change(ctx context.Context, accountID string, mode changeMode,
 	m.runHook("generated")
 	for attempt := 1; ; attempt++ {
 		err = m.db.Tx(ctx, func(tx *sql.Tx) error {
-			_, err := changeTx(ctx, tx, accountID, mode, expect, mat, now, m.opts.Overlap, m.runHook)
-			return err
+			if _, err := changeTx(ctx, tx, accountID, mode, expect, mat, now, m.opts.Overlap, m.runHook); err != nil {
+				return err
+			}
+			return m.feed.Publish(ctx, tx, changes.Event{Kind: changes.Keys, AccountID: accountID})
 		})
 		if !errors.Is(err, errLostRace) && !errors.Is(err, store.ErrConflict) {
 			break

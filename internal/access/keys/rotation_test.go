@@ -265,3 +265,40 @@ func TestPerAccountInterval(t *testing.T) {
 		}
 	})
 }
+
+// TestUnknownKidReloadsAtOnce: a token signed with a key another instance
+// created a moment ago verifies here at once — the unknown kid rereads the
+// keys even when this instance loaded them a millisecond earlier — while a
+// flood of made-up kids rereads at most once a second.
+func TestUnknownKidReloadsAtOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		acct, clk, box := newAccount(t, db), newClock(), newBox(t)
+		a := keys.NewManager(db, box, clk.Now, keys.Options{})
+		b := keys.NewManager(db, box, clk.Now, keys.Options{}) // another instance, no change feed
+		if _, err := a.Current(ctx, acct); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Published(ctx, acct); err != nil { // b's view is fresh…
+			t.Fatal(err)
+		}
+		if _, err := a.Rotate(ctx, acct); err != nil { // …and out of date
+			t.Fatal(err)
+		}
+		tok := mustSign(t, a, acct, claimsFor(clk.Now(), time.Hour))
+		if err := b.Verify(ctx, acct, tok, &keys.Claims{}); err != nil {
+			t.Fatalf("a token of the key another instance just made: %v", err)
+		}
+		// A second new key within the same second is not reread for.
+		if _, err := a.Rotate(ctx, acct); err != nil {
+			t.Fatal(err)
+		}
+		tok2 := mustSign(t, a, acct, claimsFor(clk.Now(), time.Hour))
+		if err := b.Verify(ctx, acct, tok2, &keys.Claims{}); !errors.Is(err, keys.ErrUnknownKey) {
+			t.Fatalf("a second unknown kid within a second: %v, want ErrUnknownKey (rate limit)", err)
+		}
+		clk.Advance(time.Second)
+		if err := b.Verify(ctx, acct, tok2, &keys.Claims{}); err != nil {
+			t.Fatalf("the same token a second later: %v", err)
+		}
+	})
+}

@@ -123,8 +123,10 @@ func classifyParseError(token string) error {
 }
 
 // publishedKey finds kid among the account's published keys, rereading
-// them once when the kid is unknown (another instance may have just
-// created or rotated), but not more than once a second.
+// them at once when the kid is unknown (another instance may have just
+// created or rotated, and its notification may still be on the way), but
+// not more than once a second per account, so tokens with made-up kids
+// cannot turn into a query each.
 func (m *Manager) publishedKey(ctx context.Context, accountID, kid string, now time.Time) (*keyState, error) {
 	if !isKid(kid) {
 		return nil, ErrUnknownKey
@@ -136,7 +138,7 @@ func (m *Manager) publishedKey(ctx context.Context, accountID, kid string, now t
 	if k := v.find(kid, now); k != nil {
 		return k, nil
 	}
-	if now.Sub(v.loaded) < unknownKidReload && !now.Before(v.loaded) {
+	if !m.mayReload(accountID, now) {
 		return nil, ErrUnknownKey
 	}
 	if v, err = m.view(ctx, accountID, true); err != nil {
@@ -192,4 +194,20 @@ type CertsDoc struct {
 type CertEntry struct {
 	KID  string `json:"kid"`
 	Cert string `json:"cert"`
+}
+
+// mayReload reports whether an unknown kid may reread the account's keys
+// now, and if so records that it did.
+func (m *Manager) mayReload(accountID string, now time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	last, ok := m.reloaded[accountID]
+	if ok && now.Sub(last) < unknownKidReload && !now.Before(last) {
+		return false
+	}
+	if len(m.reloaded) >= maxReloadTracked {
+		clear(m.reloaded) // only a rate limit: forgetting it allows one more reload each
+	}
+	m.reloaded[accountID] = now
+	return true
 }
