@@ -3,8 +3,8 @@ package changes_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
