@@ -234,10 +234,10 @@ func TestMalformedBodies(t *testing.T) {
 		{"trailing bracket", []byte(`{"name":"x"}]`), "application/json", 400, 6007, "after the JSON object"},
 		{"anything after a stray brace", []byte(`{"name":"x"}} whatever, <html>`), "application/json", 400, 6007, "after the JSON object"},
 		{"single quotes", []byte(`{'name':'x'}`), "application/json", 400, 6007, "Malformed JSON"},
-		{"form encoded", []byte(`name=x`), "application/x-www-form-urlencoded", 400, 6007, "Malformed JSON"},
+		{"form encoded", []byte(`name=x`), "application/x-www-form-urlencoded", 415, 10415, "application/json"},
 		{"multipart", []byte("--b\r\n\r\nx\r\n--b--"), "multipart/form-data; boundary=b", 415, 10415, "application/json"},
 		{"2 MB", huge, "application/json", 413, 10413, "larger than"},
-		{"null", []byte("null"), "application/json", 400, 1002, "name is required"},
+		{"null", []byte("null"), "application/json", 400, 6007, "the body is null"},
 		{"empty object", []byte("{}"), "application/json", 400, 1002, "name is required"},
 	}
 	targets := []struct{ label, method, path string }{

@@ -13,6 +13,11 @@
 // result past the last page (the SDK's auto-pager stops only on an empty
 // page), and body-less POSTs are accepted.
 //
+// Bodies: the router reads at most MaxBody of any route's body before the
+// handler runs, and Request.Decode is the one JSON decoder; it refuses what
+// encoding/json would quietly repair (null, invalid UTF-8, lone surrogates,
+// duplicate keys) and bodies not sent as uncompressed application/json.
+//
 // Domain packages own their handlers and register them with Router.Handle;
 // the router authenticates, checks the declared permission against the
 // account in the path, and writes the envelope.

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/ssogate/ssogate/internal/api"
 )
@@ -71,6 +75,8 @@ var decodeSeeds = []string{
 	`{"condition":{"request_ip":{"in":["192.0.2.0/24"],"not_in":null}}}`,
 	`{"expires_on":"2030-01-01T00:00:00Z","not_before":null}`, `{"expires_on":"tomorrow"}`, `{"expires_on":1}`,
 	`{"count":1e400}`, `{"count":-1.5}`, `{"enabled":"yes"}`, `{"name":"\ud800"}`, "{\"name\":\"\xff\"}",
+	`{"name":"a","name":"b"}`, `{"policies":[{"id":"a"},{"id":"b","id":"c"}]}`, `{"a":{"b":1},"c":{"b":1}}`,
+	`{"name":"\ud83d\ude00"}`, `{"name":"\udc00\ud800"}`, `{"name":"\\ud800"}`, `{"name":"\ud800\u0041"}`, ` null `,
 }
 
 // FuzzDecode: Request.Decode never panics, and every refusal is an
@@ -81,6 +87,10 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte(`{}`), true, "multipart/form-data; boundary=x")
 	f.Add([]byte(``), true, "")
+	f.Add([]byte(`{}`), false, "")
+	f.Add([]byte(`{}`), false, "text/plain")
+	f.Add([]byte(`{}`), false, "application/json; charset=utf-8")
+	f.Add([]byte(`{}`), false, "application/json; charset=latin1")
 	f.Fuzz(func(t *testing.T, body []byte, optional bool, ctype string) {
 		req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", ctype)
@@ -89,8 +99,18 @@ func FuzzDecode(f *testing.F) {
 		if err == nil {
 			// Anything after the one JSON value is refused, including a
 			// stray "}" or "]" (json.Decoder.More does not see those).
-			if len(bytes.TrimSpace(body)) > 0 && !json.Valid(body) {
+			if len(bytes.TrimSpace(body)) == 0 {
+				return
+			}
+			if !json.Valid(body) {
 				t.Fatalf("Decode accepted a body that is not one JSON value: %q", body)
+			}
+			// What encoding/json lets through is refused too.
+			if mt, _, _ := mime.ParseMediaType(ctype); mt != "application/json" {
+				t.Fatalf("Decode accepted a body sent as %q", ctype)
+			}
+			if !utf8.Valid(body) || string(bytes.TrimSpace(body)) == "null" || duplicateKeys(gjson.ParseBytes(body)) {
+				t.Fatalf("Decode accepted %q: invalid UTF-8, null or a duplicate key", body)
 			}
 			return
 		}
@@ -108,4 +128,23 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("source pointer %q is not a JSON pointer", src.Pointer)
 		}
 	})
+}
+
+// duplicateKeys reports whether an object in v has a key twice, read with
+// another parser than the one Decode uses (gjson lists every member).
+func duplicateKeys(v gjson.Result) bool {
+	if !v.IsObject() && !v.IsArray() {
+		return false // ForEach would hand a scalar to itself
+	}
+	dup := false
+	seen := map[string]bool{}
+	v.ForEach(func(key, val gjson.Result) bool {
+		if v.IsObject() {
+			dup = dup || seen[key.Str]
+			seen[key.Str] = true
+		}
+		dup = dup || duplicateKeys(val)
+		return !dup
+	})
+	return dup
 }

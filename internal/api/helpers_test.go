@@ -11,7 +11,8 @@ import (
 	"github.com/ssogate/ssogate/internal/apptest"
 )
 
-// send is env.Do with full control of the headers (nil body: none).
+// send is env.Do with full control of the headers (nil body: none; an
+// empty header value: no such header).
 func send(t testing.TB, env *apptest.Env, method, path string, header map[string]string, body []byte) apptest.Response {
 	t.Helper()
 	var rd io.Reader
@@ -22,7 +23,14 @@ func send(t testing.TB, env *apptest.Env, method, path string, header map[string
 	if err != nil {
 		t.Fatal(err)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json") // as curl --json and the SDK do
+	}
 	for k, v := range header {
+		if v == "" {
+			req.Header.Del(k)
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := env.Server.Client().Do(req)

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -103,6 +105,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (rt *Router) adapt(route Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := rt.authorize(r, route)
+		if err == nil {
+			err = bufferBody(w, req)
+		}
 		if err != nil {
 			writeError(w, r, rt.log, err)
 			return
@@ -118,6 +123,23 @@ func (rt *Router) adapt(route Route) http.Handler {
 		}
 		writeReply(w, Reply{Result: out})
 	})
+}
+
+// bufferBody reads the body, up to MaxBody, before the handler runs, so
+// the limit holds on every route: those that never read a body
+// (revoke_tokens, keys/rotate) refuse an oversized one like the rest
+// instead of leaving it to the server to drain. Only authenticated
+// callers get this far.
+func bufferBody(w http.ResponseWriter, r *Request) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	body, err := readBody(w, r.Body)
+	if err != nil {
+		return err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
 }
 
 // authorize authenticates the caller and checks the route's permission on
