@@ -15,6 +15,7 @@ import (
 	"github.com/ssogate/ssogate/internal/accounts"
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/audit"
+	"github.com/ssogate/ssogate/internal/browser"
 	"github.com/ssogate/ssogate/internal/ids"
 	"github.com/ssogate/ssogate/internal/sso"
 	"github.com/ssogate/ssogate/internal/store"
@@ -94,7 +95,7 @@ func New(s Services, cfg Config, log *slog.Logger) *Dashboard {
 }
 
 // ServeHTTP serves a dashboard request with the security headers every
-// page carries.
+// page carries, its form (if any) read within browser.MaxForm first.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", d.csp)
@@ -102,7 +103,11 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
 	if d.secure {
-		h.Set("Strict-Transport-Security", "max-age=31536000")
+		h.Set("Strict-Transport-Security", browser.HSTS)
+	}
+	if refused := browser.ReadForm(w, r); refused != nil {
+		d.renderError(w, r, nil, &pageError{status: refused.Status, title: refused.Title, message: refused.Message, back: "/"})
+		return
 	}
 	d.handler.ServeHTTP(w, r)
 }

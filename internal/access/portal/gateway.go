@@ -102,13 +102,14 @@ func (p *Portal) AppFor(r *http.Request) (*access.App, error) {
 	return p.access.AppForHost(r.Context(), host, "")
 }
 
-// ServeApp serves a request for an application host.
+// ServeApp serves a request for an application host. Only the gateway's
+// own endpoints read a form: what may be proxied to the origin is the
+// application's to read, at any size.
 func (p *Portal) ServeApp(w http.ResponseWriter, r *http.Request, app *access.App) {
-	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", p.csp)
+	p.setPageHeaders(w)
+	if strings.HasPrefix(r.URL.Path, "/cdn-cgi/access/") && !p.readForm(w, r) {
+		return
+	}
 	org, err := p.orgOfAccount(r.Context(), app.AccountID)
 	if err == nil {
 		err = p.gateway(w, r, org, app)

@@ -35,6 +35,7 @@ type Portal struct {
 	dashboardACS string
 	csp          string
 	idpKeys      *oidcrp.KeyCache // IdP signing keys, shared by every login
+	pageHeaders  http.Header      // on ssogate's own pages, never on proxied ones
 	trusted      []netip.Prefix   // proxies whose X-Forwarded-For is believed
 }
 
@@ -68,6 +69,7 @@ func New(db *store.DB, svc *access.Service, km *keys.Manager, cfg Config, log *s
 	}
 	p.csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; form-action " + formTargets +
 		"; frame-ancestors 'none'; base-uri 'none'"
+	p.pageHeaders = pageHeaders(p.csp, p.secure)
 	p.mux.HandleFunc("GET /{$}", p.page(p.handleLauncher))
 	p.mux.HandleFunc("GET /cdn-cgi/access/login/{host}", p.page(p.handleLogin))
 	p.mux.HandleFunc("GET /cdn-cgi/access/callback", p.page(p.handleCallback))
@@ -99,15 +101,12 @@ func hostOnly(host string) string {
 	return strings.ToLower(strings.TrimSuffix(host, "."))
 }
 
-// ServeHTTP serves a team-domain request.
+// ServeHTTP serves a team-domain request: every route is ssogate's own.
 func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", p.csp)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cache-Control", "no-store")
-	p.mux.ServeHTTP(w, r)
+	p.setPageHeaders(w)
+	if p.readForm(w, r) {
+		p.mux.ServeHTTP(w, r)
+	}
 }
 
 // clientIP is the request's client address.

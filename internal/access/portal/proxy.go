@@ -57,14 +57,15 @@ func (p *Portal) proxy(w http.ResponseWriter, r *http.Request, app *access.App, 
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			p.log.Warn("access proxy: origin unreachable", "app", app.Name, "origin", origin.Host, "error", err)
+			p.setPageHeaders(w) // this page is ssogate's again
 			p.render(w, http.StatusBadGateway, "error", &pageError{status: http.StatusBadGateway, title: "Application unavailable",
 				message: "Access admitted you, but " + app.Name + " did not answer. Try again shortly; if it keeps failing, tell your administrator."})
 		},
 	}
 	// The gateway's own headers were set for its pages; the origin's
 	// response speaks for itself.
-	for _, h := range []string{"Content-Security-Policy", "Cache-Control", "Referrer-Policy"} {
-		w.Header().Del(h)
+	for name := range p.pageHeaders {
+		w.Header().Del(name)
 	}
 	rp.ServeHTTP(w, r)
 }

@@ -35,9 +35,9 @@ func samlProvider(idp access.IdentityProvider, org orgInfo) samlrp.Provider {
 		ACSURL: callbackURL(org), EmailAttribute: c.EmailAttributeName, Attributes: c.Attributes}
 }
 
-// handleSAMLPost parks a posted SAMLResponse and continues with a GET.
+// handleSAMLPost parks a posted SAMLResponse and continues with a GET. Its
+// size was capped with every other form (ServeHTTP).
 func (p *Portal) handleSAMLPost(w http.ResponseWriter, r *http.Request, org orgInfo) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	resp, relay := r.PostFormValue("SAMLResponse"), r.PostFormValue("RelayState")
 	if resp == "" {
 		return &pageError{status: http.StatusBadRequest, title: "Invalid sign-in response",
