@@ -11,7 +11,8 @@
 // "success": false on a 2xx), business errors never use 409 or 5xx (the SDK
 // retries those ten times), lists honour page/per_page and answer an empty
 // result past the last page (the SDK's auto-pager stops only on an empty
-// page), and body-less POSTs are accepted.
+// page), and body-less POSTs are accepted. The one retryable failure is an
+// unavailable database: 503 with Retry-After and X-Should-Retry: true.
 //
 // Bodies: the router reads at most MaxBody of any route's body before the
 // handler runs, and Request.Decode is the one JSON decoder; it refuses what

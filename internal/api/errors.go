@@ -32,6 +32,7 @@ const (
 	CodeRateLimited     = 971   // too many requests
 	CodeBodyTooLarge    = 10413 // body over the limit
 	CodeUnsupportedType = 10415 // body in a format we do not read
+	CodeUnavailable     = 10503 // the database is unavailable; retry
 )
 
 // Error is the one error type handlers return for a client-visible failure:
@@ -40,7 +41,7 @@ type Error struct {
 	Status   int
 	Messages []Message
 	Cause    error
-	// RetryAfter, when set on a 429, becomes the Retry-After header.
+	// RetryAfter, when set (429, 503), becomes the Retry-After header.
 	RetryAfter time.Duration
 }
 
@@ -96,39 +97,84 @@ func InvalidToken(hint string) *Error {
 	return e
 }
 
+// Outages is told of each request refused because the database is
+// unavailable; it logs them without a line per request and says how long
+// the client should wait. *store.DB implements it.
+type Outages interface {
+	Unavailable(log *slog.Logger, err error) (retryAfter time.Duration)
+}
+
+// SetOutages makes the router report refusals to o; without it every
+// refusal is logged and clients are told to retry after a second.
+func (rt *Router) SetOutages(o Outages) { rt.outages = o }
+
+// Unavailable is a 503 for a request that may succeed if retried: the SDKs
+// retry it (X-Should-Retry: true) after Retry-After.
+func Unavailable(retryAfter time.Duration) *Error {
+	e := Errorf(http.StatusServiceUnavailable, CodeUnavailable,
+		"Service temporarily unavailable: ssogate cannot reach its database; retry shortly")
+	e.RetryAfter = retryAfter
+	return e
+}
+
+// RetryAfterValue is d as a Retry-After header: whole seconds, rounded up.
+func RetryAfterValue(d time.Duration) string { return strconv.Itoa(int(d.Seconds() + 0.999)) }
+
 // writeError is the one place a handler's error becomes an HTTP response.
-// Store sentinels are mapped for handlers that pass them through; anything
-// else is a bare 500 whose cause is logged, never shown.
-func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	var apiErr *Error
-	switch {
-	case errors.As(err, &apiErr):
-	case errors.Is(err, store.ErrNotFound):
-		apiErr = NotFound("The object was not found")
-	case errors.Is(err, store.ErrConflict):
-		apiErr = Errorf(http.StatusBadRequest, CodeConflict, "The change conflicts with an existing object")
-	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
-		apiErr = Errorf(499, CodeInternal, "Request cancelled")
-	default:
-		apiErr = Errorf(http.StatusInternalServerError, CodeInternal, "Internal error; the request id is %s", RequestID(r.Context()))
-		apiErr.Cause = err
-	}
+// Store sentinels and unavailable databases are mapped for handlers that
+// pass them through; anything else is a bare 500 whose cause is logged,
+// never shown.
+func (rt *Router) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	apiErr := rt.toAPIError(r, err)
 	level := slog.LevelInfo
-	if apiErr.Status >= 500 {
+	switch {
+	case apiErr.Status == http.StatusServiceUnavailable && rt.outages != nil && store.IsUnavailable(apiErr.Cause):
+		level = slog.LevelDebug // rt.outages logged it, without a line per request
+	case apiErr.Status >= 500:
 		level = slog.LevelError
 	}
-	log.Log(r.Context(), level, "api error", "request_id", RequestID(r.Context()), "method", r.Method,
+	rt.log.Log(r.Context(), level, "api error", "request_id", RequestID(r.Context()), "method", r.Method,
 		"path", r.URL.Path, "status", apiErr.Status, "error", apiErr.Error())
-	if apiErr.Status == http.StatusInternalServerError {
+	switch {
+	case apiErr.Status == http.StatusInternalServerError:
 		// A bug does not heal by retrying; only outages (503) are worth the SDK's ten retries.
 		w.Header().Set("X-Should-Retry", "false")
+	case apiErr.Status == http.StatusServiceUnavailable:
+		w.Header().Set("X-Should-Retry", "true")
 	}
 	if apiErr.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(apiErr.RetryAfter.Seconds()+0.999)))
+		w.Header().Set("Retry-After", RetryAfterValue(apiErr.RetryAfter))
 	}
 	msgs := apiErr.Messages
 	if len(msgs) == 0 {
 		msgs = []Message{{Code: CodeInternal, Message: http.StatusText(apiErr.Status)}}
 	}
 	writeJSON(w, apiErr.Status, envelope{Success: false, Errors: msgs, Messages: []Message{}})
+}
+
+// toAPIError maps err onto the Error the client sees. A refusal for an
+// unavailable database is reported to rt.outages, which logs it and says
+// when to retry.
+func (rt *Router) toAPIError(r *http.Request, err error) *Error {
+	var apiErr *Error
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr
+	case errors.Is(err, store.ErrNotFound):
+		return NotFound("The object was not found")
+	case errors.Is(err, store.ErrConflict):
+		return Errorf(http.StatusBadRequest, CodeConflict, "The change conflicts with an existing object")
+	case errors.Is(err, r.Context().Err()) && r.Context().Err() != nil:
+		return Errorf(499, CodeInternal, "Request cancelled")
+	case store.IsUnavailable(err):
+		apiErr = Unavailable(time.Second)
+		apiErr.Cause = err
+		if rt.outages != nil {
+			apiErr.RetryAfter = rt.outages.Unavailable(rt.log, err)
+		}
+		return apiErr
+	}
+	apiErr = Errorf(http.StatusInternalServerError, CodeInternal, "Internal error; the request id is %s", RequestID(r.Context()))
+	apiErr.Cause = err
+	return apiErr
 }

@@ -66,6 +66,7 @@ type Router struct {
 	auth    Authenticator
 	log     *slog.Logger
 	trusted []netip.Prefix
+	outages Outages // nil: refusals are logged one by one
 }
 
 // NewRouter returns an empty router.
@@ -96,7 +97,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
 			rt.log.Error("panic in API handler", "request_id", id, "panic", p, "stack", string(debug.Stack()))
-			writeError(w, r, rt.log, fmt.Errorf("panic: %v", p))
+			rt.writeError(w, r, fmt.Errorf("panic: %v", p))
 		}
 	}()
 	rt.mux.ServeHTTP(w, r)
@@ -109,12 +110,12 @@ func (rt *Router) adapt(route Route) http.Handler {
 			err = bufferBody(w, req)
 		}
 		if err != nil {
-			writeError(w, r, rt.log, err)
+			rt.writeError(w, r, err)
 			return
 		}
 		out, err := route.Handle(req)
 		if err != nil {
-			writeError(w, r, rt.log, err)
+			rt.writeError(w, r, err)
 			return
 		}
 		if rep, ok := out.(Reply); ok {
@@ -202,11 +203,11 @@ func (rt *Router) noRoute(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		writeError(w, r, rt.log, Errorf(http.StatusMethodNotAllowed, CodeMethod,
+		rt.writeError(w, r, Errorf(http.StatusMethodNotAllowed, CodeMethod,
 			"Method %s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
 		return
 	}
-	writeError(w, r, rt.log, routeError(r, http.StatusNotFound))
+	rt.writeError(w, r, routeError(r, http.StatusNotFound))
 }
 
 func routeError(r *http.Request, status int) *Error {

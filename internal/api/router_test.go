@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/store"
@@ -117,7 +119,13 @@ func TestWriteError(t *testing.T) {
 		}, 429, api.CodeRateLimited, map[string]string{"Retry-After": "2"}, "", false},
 		{"503 may be retried", func(*api.Request) (any, error) {
 			return nil, api.Errorf(503, api.CodeInternal, "down")
-		}, 503, api.CodeInternal, map[string]string{"X-Should-Retry": ""}, "", false},
+		}, 503, api.CodeInternal, map[string]string{"X-Should-Retry": "true"}, "", false},
+		{"unreachable database is a retryable 503", func(*api.Request) (any, error) {
+			return nil, fmt.Errorf("scan: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("hunter2 refused")})
+		}, 503, api.CodeUnavailable, map[string]string{"X-Should-Retry": "true", "Retry-After": "1"}, "hunter2", false},
+		{"PostgreSQL shutting down is a retryable 503", func(*api.Request) (any, error) {
+			return nil, &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}
+		}, 503, api.CodeUnavailable, map[string]string{"X-Should-Retry": "true", "Retry-After": "1"}, "administrator", false},
 		{"error without messages", func(*api.Request) (any, error) {
 			return nil, &api.Error{Status: 418}
 		}, 418, api.CodeInternal, nil, "", false},

@@ -137,6 +137,7 @@ func (a *App) wire(opts Options) error {
 	a.Worker.Interval = a.Config.VerifyInterval
 
 	a.API = api.NewRouter(a.Tokens, a.Log, a.Config.TrustedProxies)
+	a.API.SetOutages(a.DB)
 	a.Accounts.Mount(a.API)
 	a.Tokens.Mount(a.API)
 	a.SSO.Mount(a.API)
@@ -151,6 +152,7 @@ func (a *App) wire(opts Options) error {
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix+"/", a.API)
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("/", a.Dashboard)
 	a.handler = a.routeHost(mux)
 	return nil
@@ -206,8 +208,7 @@ func (a *App) routeHost(mux http.Handler) http.Handler {
 		if hostname(r.Host) != dashHost {
 			app, err := a.Portal.AppFor(r)
 			if err != nil {
-				a.Log.Error("find application for host", "host", r.Host, "error", err)
-				http.Error(w, "ssogate could not look up this host", http.StatusServiceUnavailable)
+				a.hostLookupFailed(w, r, err)
 				return
 			}
 			if app != nil {
@@ -217,6 +218,18 @@ func (a *App) routeHost(mux http.Handler) http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// hostLookupFailed answers a request whose host could not be looked up:
+// 503 either way, but an unreachable database is counted and logged once
+// per 10 s by the store rather than once per request.
+func (a *App) hostLookupFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if store.IsUnavailable(err) && r.Context().Err() == nil {
+		w.Header().Set("Retry-After", api.RetryAfterValue(a.DB.Unavailable(a.Log, err)))
+	} else {
+		a.Log.Error("find application for host", "host", r.Host, "error", err)
+	}
+	http.Error(w, "ssogate could not look up this host", http.StatusServiceUnavailable)
 }
 
 // hostname is a Host header without its port, lower-cased.
@@ -263,17 +276,6 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }
-
-func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := a.DB.PingContext(ctx); err != nil {
-		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-		return
-	}
-	_, _ = io.WriteString(w, "ok\n")
-}
 
 // Run serves until ctx ends, then shuts down gracefully: the listener stops
 // accepting, requests in flight get up to 15 seconds, the worker stops.

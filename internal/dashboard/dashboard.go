@@ -150,8 +150,9 @@ func (e *pageError) Error() string { return e.title + ": " + e.message }
 var errRedirected = errors.New("response already written")
 
 // fail is the one place that turns an error into what the browser sees:
-// an *api.Error keeps its status and message, a missing row is a 404,
-// anything else is logged and shown as a generic 500 with no internals.
+// an *api.Error keeps its status and message, a missing row is a 404, an
+// unreachable database a 503 with Retry-After, anything else is logged and
+// shown as a generic 500 with no internals.
 func (d *Dashboard) fail(rq *req, err error) {
 	if errors.Is(err, errRedirected) {
 		return
@@ -172,6 +173,12 @@ func (d *Dashboard) fail(rq *req, err error) {
 		}
 	case errors.Is(err, store.ErrNotFound):
 		pe = &pageError{status: http.StatusNotFound, title: "Not found", message: "There is nothing at this address."}
+	case store.IsUnavailable(err) && rq.Context().Err() == nil:
+		// Counted and logged once per 10 s by the store, not per request.
+		retry := d.db.Unavailable(d.log, err)
+		rq.w.Header().Set("Retry-After", api.RetryAfterValue(retry))
+		pe = &pageError{status: http.StatusServiceUnavailable, title: "Temporarily unavailable",
+			message: "ssogate cannot reach its database just now. Try again in a few seconds."}
 	default:
 		d.log.Error("dashboard", "path", rq.URL.Path, "error", err)
 		pe = internalError()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/ssogate/ssogate/internal/store"
 )
 
 // Worker re-checks pending connectors in the background.
@@ -31,9 +33,11 @@ func NewWorker(svc *Service, concurrency int) *Worker {
 func (w *Worker) Run(ctx context.Context) {
 	t := time.NewTicker(w.Interval)
 	defer t.Stop()
+	paused := false
 	for {
-		if _, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
-			w.svc.log.Error("verification sweep", "error", err)
+		_, err := w.Sweep(ctx)
+		if ctx.Err() == nil {
+			paused = w.report(err, paused)
 		}
 		select {
 		case <-ctx.Done():
@@ -41,6 +45,26 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// report logs a sweep's failure. An unreachable database pauses the sweeps
+// with one line, not one every Interval for as long as the outage lasts;
+// it returns whether the sweeps are paused so.
+func (w *Worker) report(err error, paused bool) bool {
+	switch {
+	case err == nil:
+		if paused {
+			w.svc.log.Info("verification sweeps resumed: the database is reachable again")
+		}
+		return false
+	case store.IsUnavailable(err):
+		if !paused {
+			w.svc.log.Warn("verification sweeps paused: database unavailable", "error", err)
+		}
+		return true
+	}
+	w.svc.log.Error("verification sweep", "error", err)
+	return paused
 }
 
 // Sweep expires overdue claims, then checks every connector that is due,

@@ -1,7 +1,11 @@
 // Package store owns ssogate's database: opening SQLite (embedded, the
 // default) or PostgreSQL (several instances), the embedded numbered
 // migrations, transactions, and the translation of driver errors into the
-// sentinel errors the domain packages speak (ErrNotFound, ErrConflict).
+// sentinel errors the domain packages speak (ErrNotFound, ErrConflict,
+// ErrUnavailable). IsUnavailable recognises a connection-level failure of
+// either engine even in an untranslated driver error, so the places that
+// map errors to HTTP answer it with a retryable 503; DB.Unavailable counts
+// those refusals and logs them at most once per 10 s.
 //
 // The SQL itself lives with the domain that owns it (sso, tokens, accounts,
 // audit): every statement is written once in portable SQL ($N placeholders,

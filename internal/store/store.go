@@ -44,6 +44,9 @@ type DB struct {
 	stmts     sync.Map
 	stmtCount atomic.Int64
 
+	// outage counts requests refused while the database is unavailable.
+	outage outage
+
 	// afterCommit holds, per open transaction, what AfterCommit asked to
 	// run once it commits.
 	afterCommit sync.Map // *sql.Tx → *[]func()
@@ -101,6 +104,7 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // Close closes the cached statements and the database.
 func (db *DB) Close() error {
+	db.outage.close()
 	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	return db.DB.Close()
 }
@@ -131,6 +135,9 @@ func openSQLite(ctx context.Context, dataDir string) (*DB, error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dataDir, "ssogate.db")
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	// WAL lets readers run beside the single writer; busy_timeout makes a
 	// writer wait for the lock instead of failing at once; foreign keys are
 	// off by default in SQLite. synchronous=FULL fsyncs the WAL at every
@@ -161,7 +168,7 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return nil, fmt.Errorf("database URL must start with postgres:// or postgresql://")
 	}
-	sqldb, err := sql.Open("pgx", databaseURL)
+	sqldb, err := sql.Open("pgx", withConnectTimeout(u))
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", Redact(databaseURL), err)
 	}
@@ -174,6 +181,19 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres %s: %w", Redact(databaseURL), err)
 	}
 	return db, nil
+}
+
+// withConnectTimeout bounds connection attempts (connect_timeout, unless
+// the URL sets one): without it, a database host that drops packets holds
+// every request for the kernel's TCP timeout, minutes, instead of failing
+// over to a 503 the client retries.
+func withConnectTimeout(u *url.URL) string {
+	q := u.Query()
+	if !q.Has("connect_timeout") {
+		q.Set("connect_timeout", "5")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // Redact hides a database URL's secrets wherever libpq accepts them (the
@@ -229,7 +249,8 @@ func (db *DB) AfterCommit(tx *sql.Tx, f func()) {
 
 // Translate maps driver errors onto the sentinel errors: unique and
 // foreign-key violations become ErrConflict (wrapping the original so the
-// constraint name stays in logs), sql.ErrNoRows becomes ErrNotFound.
+// constraint name stays in logs), sql.ErrNoRows becomes ErrNotFound,
+// connection-level failures wrap ErrUnavailable.
 func Translate(err error) error {
 	if err == nil {
 		return nil
@@ -239,6 +260,9 @@ func Translate(err error) error {
 	}
 	if IsUniqueViolation(err) {
 		return fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	if IsUnavailable(err) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }

@@ -117,13 +117,7 @@ func (p *Portal) ServeApp(w http.ResponseWriter, r *http.Request, app *access.Ap
 	if err == nil || errors.Is(err, errRedirected) {
 		return
 	}
-	var pe *pageError
-	if !errors.As(err, &pe) {
-		p.log.Error("access gateway", "host", r.Host, "path", r.URL.Path, "error", err)
-		pe = &pageError{status: http.StatusInternalServerError, title: "Something went wrong",
-			message: "ssogate could not complete this request. Try again; if it keeps failing, tell your administrator."}
-	}
-	p.render(w, pe.status, "error", pe)
+	p.fail(w, r, "access gateway", err)
 }
 
 func (p *Portal) orgOfAccount(ctx context.Context, accountID string) (orgInfo, error) {

@@ -131,14 +131,29 @@ func (p *Portal) page(h handler) http.HandlerFunc {
 		if err == nil {
 			return
 		}
-		var pe *pageError
-		if !errors.As(err, &pe) {
-			p.log.Error("access portal", "path", r.URL.Path, "error", err)
-			pe = &pageError{status: http.StatusInternalServerError, title: "Something went wrong",
-				message: "ssogate could not complete this request. Try again; if it keeps failing, tell your administrator."}
-		}
-		p.render(w, pe.status, "error", pe)
+		p.fail(w, r, "access portal", err)
 	}
+}
+
+// fail is the one place that turns an error into the page a browser sees:
+// a *pageError as it says, an unreachable database a 503 with Retry-After
+// (logged by the store once per 10 s, not per request), anything else a
+// generic 500 whose cause is logged, never shown.
+func (p *Portal) fail(w http.ResponseWriter, r *http.Request, where string, err error) {
+	var pe *pageError
+	switch {
+	case errors.As(err, &pe):
+	case store.IsUnavailable(err) && r.Context().Err() == nil:
+		retry := p.db.Unavailable(p.log, err)
+		w.Header().Set("Retry-After", api.RetryAfterValue(retry))
+		pe = &pageError{status: http.StatusServiceUnavailable, title: "Temporarily unavailable",
+			message: "ssogate cannot reach its database just now. Try again in a few seconds."}
+	default:
+		p.log.Error(where, "host", r.Host, "path", r.URL.Path, "error", err)
+		pe = &pageError{status: http.StatusInternalServerError, title: "Something went wrong",
+			message: "ssogate could not complete this request. Try again; if it keeps failing, tell your administrator."}
+	}
+	p.render(w, pe.status, "error", pe)
 }
 
 func (p *Portal) org(ctx context.Context, host string) (orgInfo, error) {

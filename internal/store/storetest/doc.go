@@ -2,5 +2,6 @@
 // and PostgreSQL when SSOGATE_TEST_DATABASE_URL names a server (each test
 // gets its own schema there, dropped afterwards). CI sets the variable, so
 // a PostgreSQL that is configured but unreachable fails the run rather than
-// skipping it.
+// skipping it. StartServer runs a PostgreSQL of a test's own, for tests
+// that stop and restart it.
 package storetest
