@@ -136,13 +136,24 @@ func (f *Feed) Run(ctx context.Context, databaseURL string, refresh time.Duratio
 		return
 	}
 	go f.tick(ctx, refresh)
-	backoff := 100 * time.Millisecond
+	backoff, failures := 100*time.Millisecond, 0
 	for ctx.Err() == nil {
-		err := f.listen(ctx, databaseURL, func() { backoff = 100 * time.Millisecond })
+		err := f.listen(ctx, databaseURL, func() {
+			if failures > 0 {
+				f.log.Info("change feed: listening again", "failed_attempts", failures)
+			}
+			backoff, failures = 100*time.Millisecond, 0
+		})
 		if ctx.Err() != nil {
 			return
 		}
-		f.log.Warn("change feed: listening failed; retrying", "error", err, "retry_in", backoff)
+		// One line when listening stops, then one a minute: during a
+		// database outage every attempt fails, and the store already
+		// reports the outage.
+		if failures++; failures == 1 || failures%12 == 0 {
+			f.log.Warn("change feed: not listening; caches fall back to the 30 s refresh until it reconnects",
+				"error", err, "failed_attempts", failures)
+		}
 		select {
 		case <-ctx.Done():
 			return
