@@ -1,10 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -47,6 +45,11 @@ type Request struct {
 	// the principal may act on; empty on routes without it.
 	AccountID string
 	ClientIP  netip.Addr
+
+	// body is the request body, read once by the router (bufferBody)
+	// within MaxBody; read tells Decode it need not read it again.
+	body []byte
+	read bool
 }
 
 // PathID returns a path parameter after checking its shape; a malformed id
@@ -132,6 +135,7 @@ func (rt *Router) adapt(route Route) http.Handler {
 // instead of leaving it to the server to drain. Only authenticated
 // callers get this far.
 func bufferBody(w http.ResponseWriter, r *Request) error {
+	r.read = true
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
@@ -139,7 +143,7 @@ func bufferBody(w http.ResponseWriter, r *Request) error {
 	if err != nil {
 		return err
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.body = body
 	return nil
 }
 
