@@ -143,7 +143,7 @@ var refusedRE = regexp.MustCompile(`database unavailable, (\d+) requests? refuse
 // ride the outage out.
 func TestPostgresRestartUnderLoad(t *testing.T) {
 	pg := storetest.StartServer(t)
-	logs := &syncBuffer{}
+	logs := &apptest.SyncBuffer{}
 	env := apptest.New(t, func(c *config.Config, o *app.Options) {
 		c.DatabaseURL = pg.URL
 		o.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -371,7 +371,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // connection longer than ssogate's busy_timeout: the write is a retryable
 // 503, reads still work, and the write succeeds once the lock is released.
 func TestSQLiteBusyIsUnavailable(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &apptest.SyncBuffer{}
 	env := apptest.New(t, func(_ *config.Config, o *app.Options) {
 		o.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	})

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,35 +11,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ssogate/ssogate/internal/app"
+	"github.com/ssogate/ssogate/internal/apptest"
 	"github.com/ssogate/ssogate/internal/config"
 	"github.com/ssogate/ssogate/internal/dnsverify/dnstest"
 	"github.com/ssogate/ssogate/internal/ids"
 )
-
-// syncBuffer is written by Run's goroutine while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // testConfig is a loopback configuration on a fresh data directory whose DNS
 // queries go to a real loopback DNS server.
@@ -67,8 +48,8 @@ func testConfig(t *testing.T) (config.Config, *dnstest.Server) {
 type running struct {
 	t      *testing.T
 	base   string // http://127.0.0.1:PORT
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *apptest.SyncBuffer
+	stderr *apptest.SyncBuffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -79,7 +60,7 @@ var listeningRE = regexp.MustCompile(`ssogate listening on (http://\S+) `)
 func start(t *testing.T, cfg config.Config) *running {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	r := &running{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	r := &running{t: t, stdout: &apptest.SyncBuffer{}, stderr: &apptest.SyncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- app.Run(ctx, cfg, r.stdout, r.stderr) }()
 	t.Cleanup(func() {
 		cancel()

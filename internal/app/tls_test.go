@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ssogate/ssogate/internal/app"
+	"github.com/ssogate/ssogate/internal/apptest"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and returns the file paths
@@ -60,9 +61,9 @@ func TestRunServesTLS(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out := &syncBuffer{}
+	out := &apptest.SyncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg, out, &syncBuffer{}) }()
+	go func() { done <- app.Run(ctx, cfg, out, &apptest.SyncBuffer{}) }()
 	var base string
 	for deadline := time.Now().Add(15 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := httpsRE.FindStringSubmatch(out.String()); m != nil {

@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssogate/ssogate/internal/apptest"
 	"github.com/ssogate/ssogate/internal/cli"
 )
 
 func TestDevIdPServesDiscovery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	out := &lockedBuffer{}
+	out := &apptest.SyncBuffer{}
 	var errOut bytes.Buffer
 	done := make(chan int, 1)
 	go func() {

@@ -1,42 +1,22 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ssogate/ssogate/internal/apptest"
 	"github.com/ssogate/ssogate/internal/cli"
 )
 
-// lockedBuffer is written by a command running in a goroutine while the
-// test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // background runs a long-lived command (serve, dev-dns) until stop.
 type background struct {
-	stdout, stderr *lockedBuffer
+	stdout, stderr *apptest.SyncBuffer
 	cancel         context.CancelFunc
 	done           chan int
 }
@@ -44,7 +24,7 @@ type background struct {
 func startCommand(t *testing.T, env map[string]string, args ...string) *background {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	b := &background{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	b := &background{stdout: &apptest.SyncBuffer{}, stderr: &apptest.SyncBuffer{}, cancel: cancel, done: make(chan int, 1)}
 	go func() {
 		b.done <- cli.Main(ctx, args, &cli.Env{Stdout: b.stdout, Stderr: b.stderr, Getenv: func(k string) string { return env[k] }})
 	}()

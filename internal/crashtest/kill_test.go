@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssogate/ssogate/internal/apptest"
 	"github.com/ssogate/ssogate/internal/ids"
 	"github.com/ssogate/ssogate/internal/store"
 	"github.com/ssogate/ssogate/internal/store/storetest"
@@ -73,7 +74,7 @@ func buildSSOgate(t *testing.T) string {
 type server struct {
 	cmd  *exec.Cmd
 	base string
-	out  *syncWriter
+	out  *apptest.SyncBuffer
 }
 
 var listening = regexp.MustCompile(`ssogate listening on (http://\S+) `)
@@ -89,7 +90,7 @@ func start(t *testing.T, bin, dir, url, token string) *server {
 	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", dir, "--log-level", "warn")
 	cmd.Env = append(os.Environ(), "SSOGATE_BOOTSTRAP_TOKEN="+token, "SSOGATE_DATABASE_URL="+url,
 		"SSOGATE_SECRET_KEY=") // the key file in dir, the same for both starts
-	out := &syncWriter{}
+	out := &apptest.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -200,22 +201,4 @@ func policyNames(t *testing.T, s *server, acct, token string) map[string]bool {
 			out[p.Name] = true
 		}
 	}
-}
-
-// syncWriter is the process's output, written by two pipes' copiers.
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
