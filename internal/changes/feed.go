@@ -33,8 +33,8 @@ type Event struct {
 	Kind      Kind   `json:"k"`
 	AccountID string `json:"a,omitempty"`
 	ID        string `json:"i,omitempty"`
-	// origin is the publishing instance, so it skips its own notification
-	// (it delivered the event locally already).
+	// Origin is the publishing instance (set by Publish), so it skips its
+	// own notification: it delivered the event locally already.
 	Origin string `json:"o,omitempty"`
 }
 
