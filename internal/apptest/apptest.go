@@ -61,6 +61,17 @@ func WithSecretKey(key string) Option {
 	return func(c *config.Config, _ *app.Options) { c.SecretKey = key }
 }
 
+// WithPublicPort makes the instance's public URLs (team domains, app hosts,
+// the dashboard) use port instead of its own listener's, as instances
+// behind one load balancer share one: tokens another instance minted for
+// that port then verify here.
+func WithPublicPort(port string) Option {
+	return func(c *config.Config, _ *app.Options) {
+		c.AccessPort = port
+		c.DashboardURL = "http://localhost:" + port
+	}
+}
+
 // WithNow injects a clock.
 func WithNow(now func() time.Time) Option {
 	return func(_ *config.Config, o *app.Options) { o.Now = now }

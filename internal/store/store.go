@@ -50,6 +50,26 @@ type DB struct {
 	// afterCommit holds, per open transaction, what AfterCommit asked to
 	// run once it commits.
 	afterCommit sync.Map // *sql.Tx → *[]func()
+
+	// trace, when set, sees every statement run outside a transaction and
+	// every transaction begun: how tests prove a path reads nothing.
+	trace atomic.Pointer[func(query string)]
+}
+
+// SetTrace makes fn see the text of every statement run through db outside
+// a transaction, and "BEGIN" for every transaction (nil: stop).
+func (db *DB) SetTrace(fn func(query string)) {
+	if fn == nil {
+		db.trace.Store(nil)
+		return
+	}
+	db.trace.Store(&fn)
+}
+
+func (db *DB) traced(query string) {
+	if fn := db.trace.Load(); fn != nil {
+		(*fn)(query)
+	}
 }
 
 // maxCachedStmts bounds the cache; queries are constants, so it is never
@@ -80,6 +100,7 @@ func (db *DB) prepared(ctx context.Context, query string) *sql.Stmt {
 
 // QueryRowContext runs a query outside any transaction, prepared once.
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	db.traced(query)
 	if s := db.prepared(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
@@ -88,6 +109,7 @@ func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *s
 
 // QueryContext runs a query outside any transaction, prepared once.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	db.traced(query)
 	if s := db.prepared(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -96,6 +118,7 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 
 // ExecContext runs a statement outside any transaction, prepared once.
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	db.traced(query)
 	if s := db.prepared(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -218,6 +241,7 @@ func Redact(databaseURL string) string {
 // transactions begin IMMEDIATE (see the DSN) so two writers never deadlock on
 // a lock upgrade; busy_timeout makes the second one wait.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	db.traced("BEGIN")
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
