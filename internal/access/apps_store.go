@@ -153,7 +153,7 @@ func (s *Service) AppURL(host string) string {
 // invalid (POST …/apps/{id}/revoke_tokens); users sign in again, or get a
 // new token from their team session on their next visit.
 func (s *Service) RevokeTokens(ctx context.Context, accountID, id string) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		if _, err := s.getApp(ctx, tx, accountID, id); err != nil {
 			return err
 		}
@@ -177,7 +177,7 @@ func (s *Service) CreateApp(ctx context.Context, accountID string, in AppInput) 
 	if err := s.applyApp(&a, in, true); err != nil {
 		return a, err
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		if err := s.checkAppRefs(ctx, tx, &a); err != nil {
 			return err
 		}
@@ -276,7 +276,7 @@ func (s *Service) setLinks(ctx context.Context, q store.Querier, accountID, appI
 // UpdateApp merges in into an application.
 func (s *Service) UpdateApp(ctx context.Context, accountID, id string, in AppInput) (App, error) {
 	var a App
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		var err error
 		if a, err = s.getApp(ctx, tx, accountID, id); err != nil {
 			return err
@@ -309,7 +309,7 @@ func (s *Service) UpdateApp(ctx context.Context, accountID, id string, in AppInp
 
 // DeleteApp deletes an application and its app-scoped policies.
 func (s *Service) DeleteApp(ctx context.Context, accountID, id string) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		a, err := s.getApp(ctx, tx, accountID, id)
 		if err != nil {
 			return err

@@ -47,6 +47,11 @@ const dashPolicyPrefix = "SSO connector: "
 // It returns a note for the caller when an enabled connector has no SSO
 // App yet because the organization is missing.
 func (s *Service) ReconcileDashSSO(ctx context.Context, q store.Querier, accountID string) (note string, err error) {
+	// It may run in another package's transaction (a connector toggled):
+	// announce the change there, not only in this package's own.
+	if err := s.announce(ctx, q, accountID); err != nil {
+		return "", err
+	}
 	domains, err := s.enforcedDomains(ctx, q, accountID)
 	if err != nil {
 		return "", err

@@ -105,7 +105,7 @@ func (s *Service) CreateIdP(ctx context.Context, accountID string, in IdPInput) 
 	if secret != nil { // SAML providers have none
 		r.sealed = s.box.Seal([]byte(*secret), sealAAD(p.ID))
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		config, _ := json.Marshal(p.Config)
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_identity_providers (`+idpColumns+`)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, p.ID, accountID, p.Name, p.Type, string(config), r.sealed,
@@ -127,7 +127,7 @@ func (s *Service) CreateIdP(ctx context.Context, accountID string, in IdPInput) 
 // client_secret keeps the stored one.
 func (s *Service) UpdateIdP(ctx context.Context, accountID, id string, in IdPInput) (IdentityProvider, error) {
 	var out IdentityProvider
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		r, err := s.getIdP(ctx, tx, accountID, id)
 		if err != nil {
 			return err
@@ -160,7 +160,7 @@ func (s *Service) UpdateIdP(ctx context.Context, accountID, id string, in IdPInp
 
 // DeleteIdP removes an identity provider.
 func (s *Service) DeleteIdP(ctx context.Context, accountID, id string) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		if err := s.idpInUse(ctx, tx, accountID, id); err != nil {
 			return err
 		}

@@ -145,7 +145,7 @@ func (s *Service) CreateOrganization(ctx context.Context, accountID string, in O
 	if err := s.applyOrg(&o, in); err != nil {
 		return o, err
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		settings, _ := json.Marshal(o.OrgSettings)
 		_, err := tx.ExecContext(ctx, `INSERT INTO access_organizations (account_id, name, auth_domain, settings,
 			created_on, updated_on) VALUES ($1,$2,$3,$4,$5,$6)`, accountID, o.Name, o.AuthDomain, string(settings),
@@ -178,7 +178,7 @@ func orgConflict(err error, o Organization) error {
 // UpdateOrganization merges in into the organization.
 func (s *Service) UpdateOrganization(ctx context.Context, accountID string, in OrgInput) (Organization, error) {
 	var o Organization
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		var err error
 		o, err = s.GetOrganization(ctx, tx, accountID)
 		if errors.Is(err, store.ErrNotFound) {

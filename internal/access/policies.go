@@ -202,7 +202,7 @@ func (s *Service) CreatePolicy(ctx context.Context, accountID, appID string, in 
 	if err := applyPolicy(&p, in, true); err != nil {
 		return p, err
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		rules, settings := encodePolicy(p)
 		var app any
 		if appID != "" {
@@ -247,7 +247,7 @@ func (s *Service) linkAppend(ctx context.Context, q store.Querier, appID, policy
 // UpdatePolicy merges in into a policy (appID "" for reusable ones).
 func (s *Service) UpdatePolicy(ctx context.Context, accountID, appID, id string, in PolicyInput) (Policy, error) {
 	var p Policy
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		var err error
 		if p, err = getPolicy(ctx, tx, accountID, id); err != nil {
 			return err
@@ -291,7 +291,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, accountID, appID, id string,
 // DeletePolicy deletes a policy. A reusable policy still linked to apps is
 // refused, so no application silently loses the policy that admitted people.
 func (s *Service) DeletePolicy(ctx context.Context, accountID, appID, id string) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		p, err := getPolicy(ctx, tx, accountID, id)
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/audit"
+	"github.com/ssogate/ssogate/internal/changes"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -15,8 +16,9 @@ type RevokeInput struct {
 }
 
 // handleRevokeUser ends every Access session of one user in the account:
-// the tokens they hold stop working on their next request (each request
-// re-reads the session). The answer is true when a session was ended.
+// the tokens they hold stop working on their next request, on every
+// instance within a second (the session caches hear the change feed). The
+// answer is true when a session was ended.
 func (s *Service) handleRevokeUser(r *api.Request) (any, error) {
 	var in RevokeInput
 	if err := r.Decode(&in, false); err != nil {
@@ -34,6 +36,11 @@ func (s *Service) handleRevokeUser(r *api.Request) (any, error) {
 			return err
 		}
 		n, _ = res.RowsAffected()
+		// Caches of live sessions drop the account's: the user's next
+		// request rereads a revoked row, on every instance.
+		if err := s.feed.Publish(r.Context(), tx, changes.Event{Kind: changes.Sessions, AccountID: r.AccountID}); err != nil {
+			return err
+		}
 		return audit.Record(r.Context(), tx, audit.Event{AccountID: r.AccountID, Action: "access_revoke_user",
 			Result: true, ResourceID: email, ResourceType: "access_user", Metadata: map[string]any{"sessions": n}})
 	})

@@ -1,11 +1,14 @@
 package access
 
 import (
+	"context"
+	"database/sql"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/ssogate/ssogate/internal/api"
+	"github.com/ssogate/ssogate/internal/changes"
 	"github.com/ssogate/ssogate/internal/secretbox"
 	"github.com/ssogate/ssogate/internal/store"
 	"github.com/ssogate/ssogate/internal/tokens"
@@ -35,6 +38,9 @@ type Service struct {
 	http *http.Client // for IdP discovery documents
 	// connectorDomains tells the SSO App which domains are enforced.
 	connectorDomains ConnectorDomains
+	// feed announces every committed change, so each instance's Snapshot
+	// and session cache follow within a second.
+	feed *changes.Feed
 }
 
 // NewService returns a Service. now may be nil.
@@ -44,6 +50,27 @@ func NewService(db *store.DB, box *secretbox.Box, cfg Config, log *slog.Logger, 
 	}
 	return &Service{db: db, box: box, cfg: cfg, log: log, now: store.Clock(now),
 		http: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// SetFeed makes every change of Access configuration, and every session
+// revocation, announce itself on f when it commits.
+func (s *Service) SetFeed(f *changes.Feed) { s.feed = f }
+
+// tx runs fn in a transaction that, when it commits, announces that the
+// account's Access configuration changed: every write to it goes through
+// here, so no cache can miss one.
+func (s *Service) tx(ctx context.Context, accountID string, fn func(tx *sql.Tx) error) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, accountID)
+	})
+}
+
+// announce publishes an Access change of the account in q's transaction.
+func (s *Service) announce(ctx context.Context, q store.Querier, accountID string) error {
+	return s.feed.Publish(ctx, q, changes.Event{Kind: changes.Access, AccountID: accountID})
 }
 
 // SetHTTPClient replaces the client used to fetch IdP discovery documents.

@@ -125,9 +125,10 @@ func (a *App) wire(opts Options) error {
 	// Caches that must agree across instances hear each other's changes.
 	a.Keys.SetFeed(a.Feed)
 	a.Tokens.SetFeed(a.Feed)
+	a.Access.SetFeed(a.Feed)
 	a.Portal = portal.New(a.DB, a.Access, a.Keys, portal.Config{AccessDomain: a.Config.AccessDomain,
 		Secure: a.Config.AccessScheme == "https", Now: now, DashboardACS: a.dashboardURL() + "/login/sso",
-		TrustedProxies: a.Config.TrustedProxies}, a.Log)
+		TrustedProxies: a.Config.TrustedProxies, Feed: a.Feed}, a.Log)
 	// The SSO App follows the enabled connectors (access.ReconcileDashSSO).
 	a.Access.SetConnectorDomains(sso.EnabledDomains)
 	a.SSO.OnEnabledChange(func(ctx context.Context, q store.Querier, c sso.Connector) (string, error) {

@@ -44,7 +44,7 @@ type Assertion struct {
 // identity the SSO App's policies admit, it issues an assertion and hands
 // it to the dashboard (a form post, so the token never sits in a URL).
 func (p *Portal) handleDashSSO(w http.ResponseWriter, r *http.Request, org orgInfo) error {
-	app, err := p.access.AppOfType(r.Context(), p.db, org.AccountID, access.TypeDashSSO)
+	app, err := p.snap.AppOfType(r.Context(), org.AccountID, access.TypeDashSSO)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (p *Portal) ConsumeAssertion(ctx context.Context, token string) (Assertion,
 }
 
 func (p *Portal) checkAssertion(ctx context.Context, org orgInfo, a Assertion) error {
-	dash, err := p.access.AppOfType(ctx, p.db, org.AccountID, access.TypeDashSSO)
+	dash, err := p.snap.AppOfType(ctx, org.AccountID, access.TypeDashSSO)
 	if err != nil {
 		return err
 	}

@@ -86,20 +86,20 @@ func (p *Portal) AppFor(r *http.Request) (*access.App, error) {
 		return nil, nil
 	}
 	if !strings.HasPrefix(r.URL.Path, "/cdn-cgi/access/") {
-		return p.access.AppForHost(r.Context(), host, r.URL.Path)
+		return p.snap.AppForHost(r.Context(), host, r.URL.Path)
 	}
 	// The gateway's endpoints are outside every app's path. /authorized
 	// belongs to the app its grant names (checked again, signed, there).
 	if r.URL.Path == "/cdn-cgi/access/authorized" {
 		var g grantClaims
 		if peekJWT(r.URL.Query().Get("state"), &g) == nil && len(g.Audience) == 1 {
-			if app, err := p.access.AppByAUD(r.Context(), g.Audience[0]); err == nil &&
+			if app, err := p.snap.AppByAUD(r.Context(), g.Audience[0]); err == nil &&
 				app.Type == access.TypeSelfHosted && access.AppHost(app.Domain) == host {
-				return &app, nil
+				return app, nil
 			}
 		}
 	}
-	return p.access.AppForHost(r.Context(), host, "")
+	return p.snap.AppForHost(r.Context(), host, "")
 }
 
 // ServeApp serves a request for an application host. Only the gateway's
@@ -121,7 +121,7 @@ func (p *Portal) ServeApp(w http.ResponseWriter, r *http.Request, app *access.Ap
 }
 
 func (p *Portal) orgOfAccount(ctx context.Context, accountID string) (orgInfo, error) {
-	o, err := p.access.GetOrganization(ctx, p.db, accountID)
+	o, err := p.snap.Organization(ctx, accountID)
 	if errors.Is(err, store.ErrNotFound) {
 		return orgInfo{}, &pageError{status: http.StatusServiceUnavailable, title: "Access is not set up",
 			message: "This application's team has no Access organization. An administrator must create one."}
@@ -129,7 +129,7 @@ func (p *Portal) orgOfAccount(ctx context.Context, accountID string) (orgInfo, e
 	if err != nil {
 		return orgInfo{}, err
 	}
-	return orgInfo{Organization: o, TeamURL: p.access.TeamURL(o.AuthDomain)}, nil
+	return orgInfo{Organization: *o, TeamURL: p.access.TeamURL(o.AuthDomain)}, nil
 }
 
 func (p *Portal) gateway(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App) error {

@@ -66,7 +66,7 @@ type tile struct{ Name, URL string }
 // admit the user. Without an App Launcher application the root is not
 // served, as in Cloudflare.
 func (p *Portal) handleLauncher(w http.ResponseWriter, r *http.Request, org orgInfo) error {
-	launcher, err := p.access.AppOfType(r.Context(), p.db, org.AccountID, access.TypeAppLauncher)
+	launcher, err := p.snap.AppOfType(r.Context(), org.AccountID, access.TypeAppLauncher)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (p *Portal) handleLauncher(w http.ResponseWriter, r *http.Request, org orgI
 	if d := p.decide(*launcher, id, r); d.Result != policy.ResultAllow {
 		return denied(*launcher, d)
 	}
-	apps, err := p.access.ListApps(r.Context(), org.AccountID, access.AppFilter{})
+	apps, err := p.snap.Apps(r.Context(), org.AccountID)
 	if err != nil {
 		return err
 	}
@@ -90,10 +90,10 @@ func (p *Portal) handleLauncher(w http.ResponseWriter, r *http.Request, org orgI
 		Tiles       []tile
 	}{Team: org.Name, Email: id.Email}
 	for _, a := range apps {
-		if !a.AppLauncherVisible || a.Type == access.TypeAppLauncher || p.decide(a, id, r).Result != policy.ResultAllow {
+		if !a.AppLauncherVisible || a.Type == access.TypeAppLauncher || p.decide(*a, id, r).Result != policy.ResultAllow {
 			continue
 		}
-		data.Tiles = append(data.Tiles, tile{Name: a.Name, URL: p.tileURL(a, org)})
+		data.Tiles = append(data.Tiles, tile{Name: a.Name, URL: p.tileURL(*a, org)})
 	}
 	p.render(w, http.StatusOK, "launcher", data)
 	return nil

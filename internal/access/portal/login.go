@@ -28,14 +28,14 @@ func callbackURL(org orgInfo) string { return org.TeamURL + "/cdn-cgi/access/cal
 func (p *Portal) loginTarget(r *http.Request, org orgInfo) (*access.App, error) {
 	aud := r.URL.Query().Get("kid")
 	if aud == "" {
-		return p.access.AppOfType(r.Context(), p.db, org.AccountID, access.TypeAppLauncher)
+		return p.snap.AppOfType(r.Context(), org.AccountID, access.TypeAppLauncher)
 	}
-	a, err := p.access.AppByAUD(r.Context(), aud)
+	a, err := p.snap.AppByAUD(r.Context(), aud)
 	if err != nil || a.AccountID != org.AccountID {
 		return nil, &pageError{status: http.StatusBadRequest, title: "Unknown application",
 			message: "This sign-in link names an application that does not exist here."}
 	}
-	return &a, nil
+	return a, nil
 }
 
 // allowedIdPs are the identity providers a login may use: the app's list,
@@ -260,12 +260,12 @@ func (p *Portal) handleCallback(w http.ResponseWriter, r *http.Request, org orgI
 		http.Redirect(w, r, l.Redirect, http.StatusFound)
 		return nil
 	}
-	app, err := p.access.AppByAUD(r.Context(), l.AppAUD)
+	app, err := p.snap.AppByAUD(r.Context(), l.AppAUD)
 	if err != nil || app.AccountID != org.AccountID {
 		return &pageError{status: http.StatusBadRequest, title: "Unknown application",
 			message: "The application of this sign-in no longer exists."}
 	}
-	return p.finishLogin(w, r, org, &app, id, l)
+	return p.finishLogin(w, r, org, app, id, l)
 }
 
 func invalidSession() error {

@@ -14,6 +14,7 @@ import (
 	"github.com/ssogate/ssogate/internal/access"
 	"github.com/ssogate/ssogate/internal/access/keys"
 	"github.com/ssogate/ssogate/internal/api"
+	"github.com/ssogate/ssogate/internal/changes"
 	oidcrp "github.com/ssogate/ssogate/internal/idp/oidc"
 	"github.com/ssogate/ssogate/internal/store"
 )
@@ -37,6 +38,11 @@ type Portal struct {
 	idpKeys      *oidcrp.KeyCache // IdP signing keys, shared by every login
 	pageHeaders  http.Header      // on ssogate's own pages, never on proxied ones
 	trusted      []netip.Prefix   // proxies whose X-Forwarded-For is believed
+	// snap and sessions answer what every request asks without the
+	// database; the change feed keeps both current on every instance.
+	snap     *access.Snapshot
+	sessions *sessionCache
+	feed     *changes.Feed
 }
 
 // Config configures a Portal.
@@ -49,6 +55,11 @@ type Config struct {
 	DashboardACS string
 	// TrustedProxies are believed about the client address.
 	TrustedProxies []netip.Prefix
+	// Feed carries configuration changes and session revocations from
+	// every instance (nil: only this process's own, for tests).
+	Feed *changes.Feed
+	// SessionCacheSize bounds the live sessions kept in memory (0: 20,000).
+	SessionCacheSize int
 }
 
 // New returns the team-domain handler.
@@ -61,7 +72,8 @@ func New(db *store.DB, svc *access.Service, km *keys.Manager, cfg Config, log *s
 	}
 	p := &Portal{db: db, access: svc, keys: km, log: log, now: cfg.Now, leeway: 60 * time.Second,
 		domain: cfg.AccessDomain, secure: cfg.Secure, idpHTTP: cfg.IdPClient, dashboardACS: cfg.DashboardACS,
-		mux: http.NewServeMux(), idpKeys: oidcrp.NewKeyCache(), trusted: cfg.TrustedProxies}
+		mux: http.NewServeMux(), idpKeys: oidcrp.NewKeyCache(), trusted: cfg.TrustedProxies,
+		snap: access.NewSnapshot(svc, cfg.Feed), sessions: newSessionCache(cfg.SessionCacheSize, cfg.Feed), feed: cfg.Feed}
 	// Forms post to this host and, for the SSO App, to the dashboard.
 	formTargets := "'self'"
 	if u, err := url.Parse(cfg.DashboardACS); err == nil && u.Host != "" {
@@ -157,7 +169,7 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, where string, err 
 }
 
 func (p *Portal) org(ctx context.Context, host string) (orgInfo, error) {
-	o, err := p.access.OrganizationByDomain(ctx, hostOnly(host))
+	o, err := p.snap.OrganizationByDomain(ctx, hostOnly(host))
 	if errors.Is(err, store.ErrNotFound) {
 		return orgInfo{}, &pageError{status: http.StatusNotFound, title: "Unknown team",
 			message: "No Access organization uses " + hostOnly(host) + "."}
@@ -165,7 +177,7 @@ func (p *Portal) org(ctx context.Context, host string) (orgInfo, error) {
 	if err != nil {
 		return orgInfo{}, err
 	}
-	return orgInfo{Organization: o, TeamURL: p.access.TeamURL(o.AuthDomain)}, nil
+	return orgInfo{Organization: *o, TeamURL: p.access.TeamURL(o.AuthDomain)}, nil
 }
 
 // pageError is an error with the page that explains it.

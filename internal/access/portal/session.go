@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ssogate/ssogate/internal/access/keys"
+	"github.com/ssogate/ssogate/internal/changes"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -148,23 +150,51 @@ func (p *Portal) currentIdentity(r *http.Request, org orgInfo) (Identity, error)
 	return p.session(r.Context(), org.AccountID, claims.IdentityNonce)
 }
 
-// session reads a live session.
+// session returns the identity of a live session: from the session cache,
+// else read from the database (and then cached).
 func (p *Portal) session(ctx context.Context, accountID, nonce string) (Identity, error) {
+	st, err := p.sessions.get(ctx, accountID, nonce, p.readSession)
+	if err != nil {
+		if store.IsUnavailable(err) {
+			return Identity{}, err
+		}
+		return Identity{}, errNoSession
+	}
+	if !st.live || p.now().After(st.expires) {
+		return Identity{}, errNoSession
+	}
+	return st.identity, nil
+}
+
+// readSession reads a session's row. A missing row is a state too (not
+// live): a forged-but-signed nonce must not cost a query per request.
+func (p *Portal) readSession(ctx context.Context, accountID, nonce string) (sessionState, error) {
 	var data string
 	var expires int64
 	var revoked store.NullTime
 	err := p.db.QueryRowContext(ctx, `SELECT identity, expires_on, revoked_on FROM access_sessions
 		WHERE identity_nonce=$1 AND account_id=$2`, nonce, accountID).Scan(&data, &expires, &revoked)
-	if err != nil || revoked.T != nil || p.now().After(store.FromMicros(expires)) {
-		return Identity{}, errNoSession
+	if errors.Is(store.Translate(err), store.ErrNotFound) {
+		return sessionState{}, nil
 	}
-	var id Identity
-	return id, json.Unmarshal([]byte(data), &id)
+	if err != nil {
+		return sessionState{}, store.Translate(err)
+	}
+	st := sessionState{live: revoked.T == nil, expires: store.FromMicros(expires)}
+	if err := json.Unmarshal([]byte(data), &st.identity); err != nil {
+		return sessionState{}, err
+	}
+	return st, nil
 }
 
-// revoke ends a session: every token carrying its nonce stops working.
+// revoke ends a session: every token carrying its nonce stops working, on
+// every instance once the change feed delivers the event.
 func (p *Portal) revoke(ctx context.Context, accountID, nonce string) error {
-	_, err := p.db.ExecContext(ctx, `UPDATE access_sessions SET revoked_on=$3 WHERE identity_nonce=$1 AND account_id=$2`,
-		nonce, accountID, store.Micros(p.now()))
-	return err
+	return p.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE access_sessions SET revoked_on=$3 WHERE identity_nonce=$1 AND account_id=$2`,
+			nonce, accountID, store.Micros(p.now())); err != nil {
+			return err
+		}
+		return p.feed.Publish(ctx, tx, changes.Event{Kind: changes.Sessions, AccountID: accountID, ID: nonce})
+	})
 }
