@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The gateway benchmark (docs/benchmarks.md, "Gateway"): ssogate's Access
+# gateway against a tuned bare reverse proxy and oauth2-proxy, under wrk,
+# every server on 127.0.0.1 in front of the same Go upstream.
+#
+#   bash bench/gateway.sh                   # -d 10s -reps 3 -c 32 -t 2: about four minutes
+#   bash bench/gateway.sh -d 2s -reps 1     # quick: checks everything works
+#   bash bench/gateway.sh -only bare,ssogate-sqlite-cookie -no-postgres
+#
+# Needs Go, bash and PostgreSQL's server binaries (for the PostgreSQL
+# scenario; -no-postgres skips it). Installs what is missing: wrk from
+# Debian's apt, oauth2-proxy v7.15.6 with go install into a temporary
+# GOBIN (OAUTH2_PROXY=/path/to/binary uses one you have). Not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OAUTH2_PROXY_VERSION=v7.15.6
+tmp=$(mktemp -d /tmp/ssogate-bench.XXXXXX)
+harness=
+cleanup() {
+  if [ -n "$harness" ]; then kill -TERM "$harness" 2>/dev/null || true; wait "$harness" 2>/dev/null || true; fi
+  # The harness stops its PostgreSQL itself; this is for when it was killed.
+  if [ -s "$tmp/pgdir" ]; then bash scripts/throwaway-postgres.sh stop "$(cat "$tmp/pgdir")" || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "installing wrk with apt" >&2
+  sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get install -y wrk >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y wrk >&2; }
+fi
+
+# oauth2-proxy: $OAUTH2_PROXY, else one on PATH if it is the right version,
+# else go install it into $tmp (the module cache makes a second install fast).
+o2p=${OAUTH2_PROXY:-$(command -v oauth2-proxy || true)}
+if [ -z "$o2p" ] || ! go version -m "$o2p" 2>/dev/null | grep -Eq "mod[[:space:]]+github.com/oauth2-proxy/oauth2-proxy/v7[[:space:]]+$OAUTH2_PROXY_VERSION"; then
+  echo "installing oauth2-proxy $OAUTH2_PROXY_VERSION with go install into $tmp/gobin" >&2
+  GOBIN="$tmp/gobin" go install "github.com/oauth2-proxy/oauth2-proxy/v7@$OAUTH2_PROXY_VERSION"
+  o2p="$tmp/gobin/oauth2-proxy"
+fi
+
+go build -o "$tmp/ssogate" ./cmd/ssogate
+go build -o "$tmp/gateway-bench" ./bench/gateway
+
+# In the background, so a TERM to this script reaches the harness (through
+# cleanup) instead of waiting for it.
+"$tmp/gateway-bench" -ssogate "$tmp/ssogate" -oauth2-proxy "$o2p" -wrk "$(command -v wrk)" -work "$tmp" "$@" &
+harness=$!
+status=0
+wait "$harness" || status=$?
+harness=
+exit "$status"
