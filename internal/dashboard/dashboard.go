@@ -17,6 +17,7 @@ import (
 	"github.com/ssogate/ssogate/internal/audit"
 	"github.com/ssogate/ssogate/internal/browser"
 	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/ratelimit"
 	"github.com/ssogate/ssogate/internal/sso"
 	"github.com/ssogate/ssogate/internal/store"
 	"github.com/ssogate/ssogate/internal/tokens"
@@ -35,7 +36,7 @@ type Dashboard struct {
 	trusted []netip.Prefix
 	apiURL  string // shown in curl examples
 	// Password attempts: per email and per client address.
-	byEmail, byClient *limiter
+	byEmail, byClient ratelimit.Limiter
 	mux               *http.ServeMux
 	handler           http.Handler
 	csp               string
@@ -76,7 +77,9 @@ func New(s Services, cfg Config, log *slog.Logger) *Dashboard {
 	}
 	d := &Dashboard{db: s.DB, tokens: s.Tokens, sso: s.SSO, access: s.Access, portal: s.Portal, log: log,
 		now: cfg.Now, secure: cfg.Secure, trusted: cfg.TrustedProxies, apiURL: cfg.APIURL,
-		byEmail: newLimiter(time.Minute, 5), byClient: newLimiter(6*time.Second, 20), mux: http.NewServeMux(),
+		byEmail:  ratelimit.New(s.DB, loginPerEmail, ratelimit.Options{Now: cfg.Now, Log: log}),
+		byClient: ratelimit.New(s.DB, loginPerClient, ratelimit.Options{Now: cfg.Now, Log: log}),
+		mux:      http.NewServeMux(),
 		csp: "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 			"form-action " + strings.Join(append([]string{"'self'"}, cfg.TeamOrigins...), " ") +
 			"; frame-ancestors 'none'; base-uri 'none'"}

@@ -11,7 +11,9 @@ import (
 
 	"github.com/ssogate/ssogate/internal/access/portal"
 	"github.com/ssogate/ssogate/internal/accounts"
+	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/audit"
+	"github.com/ssogate/ssogate/internal/ratelimit"
 	"github.com/ssogate/ssogate/internal/sso"
 	"github.com/ssogate/ssogate/internal/store"
 )
@@ -148,17 +150,25 @@ func (d *Dashboard) handlePassword(rq *req) error {
 	return d.signIn(rq, user.ID, email, members, MethodPassword, "", next)
 }
 
+// Password attempts are limited per email (against guessing one user's
+// password) and per client address (against trying many users), on every
+// attempt whatever its outcome, shared by every instance on PostgreSQL.
+var (
+	loginPerEmail  = ratelimit.Policy{Name: "login-email", Every: time.Minute, Burst: 5}
+	loginPerClient = ratelimit.Policy{Name: "login-ip", Every: 6 * time.Second, Burst: 20}
+)
+
 func (d *Dashboard) rateLimit(rq *req, email string) error {
-	now := d.now()
-	okEmail, waitEmail := d.byEmail.take(email, now)
-	okClient, waitClient := d.byClient.take(ipString(rq.ip), now)
+	okEmail, waitEmail := d.byEmail.Take(rq.ctx(), email)
+	okClient, waitClient := d.byClient.Take(rq.ctx(), ratelimit.ClientKey(rq.ip))
 	if okEmail && okClient {
 		return nil
 	}
-	wait := max(waitEmail, waitClient).Round(time.Second)
-	rq.w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+	// Whole seconds, rounded up: a client that waits as told is let in.
+	wait := (max(waitEmail, waitClient) + time.Second - 1).Truncate(time.Second)
+	rq.w.Header().Set("Retry-After", api.RetryAfterValue(wait))
 	return &pageError{status: http.StatusTooManyRequests, title: "Too many attempts",
-		message: fmt.Sprintf("Too many sign-in attempts. Wait %s and try again.", max(wait, time.Second)), back: "/login"}
+		message: fmt.Sprintf("Too many sign-in attempts. Wait %s and try again.", wait), back: "/login"}
 }
 
 // handleSSO receives the assertion Access posts after an SSO sign-in.
