@@ -11,6 +11,7 @@ import (
 
 	"github.com/ssogate/ssogate/internal/audit"
 	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/ratelimit"
 )
 
 // Prefix is where the API is served.
@@ -70,6 +71,8 @@ type Router struct {
 	log     *slog.Logger
 	trusted []netip.Prefix
 	outages Outages // nil: refusals are logged one by one
+	// failures counts failed authentications per client (nil: unlimited).
+	failures ratelimit.Limiter
 }
 
 // NewRouter returns an empty router.
@@ -156,11 +159,7 @@ func (rt *Router) authorize(r *http.Request, route Route) (*Request, error) {
 	if strings.Contains(route.Path, "{account_id}") && !ids.IsHex32(accountID) {
 		return nil, routeError(r, http.StatusBadRequest)
 	}
-	secret, err := bearer(r)
-	if err != nil {
-		return nil, err
-	}
-	p, err := rt.auth.Authenticate(r.Context(), secret, ip)
+	p, err := rt.authenticate(r, ip)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/ssogate/ssogate/internal/dashboard"
 	"github.com/ssogate/ssogate/internal/dnsverify"
 	"github.com/ssogate/ssogate/internal/domains"
+	"github.com/ssogate/ssogate/internal/ratelimit"
 	"github.com/ssogate/ssogate/internal/secretbox"
 	"github.com/ssogate/ssogate/internal/sso"
 	"github.com/ssogate/ssogate/internal/store"
@@ -139,6 +140,7 @@ func (a *App) wire(opts Options) error {
 
 	a.API = api.NewRouter(a.Tokens, a.Log, a.Config.TrustedProxies)
 	a.API.SetOutages(a.DB)
+	a.API.LimitFailedAuth(ratelimit.New(a.DB, api.FailedAuthLimit, ratelimit.Options{Now: opts.Now, Log: a.Log}))
 	a.Accounts.Mount(a.API)
 	a.Tokens.Mount(a.API)
 	a.SSO.Mount(a.API)
