@@ -13,9 +13,9 @@ import (
 // FailedAuthLimit is the limit on failed authentications per client
 // address: 20 at once, then one every 3 s (20 a minute). A person or a CI
 // job with a wrong token fails once per run, far below it; a script trying
-// tokens is down to 28,800 guesses a day, and each guess at a 160-bit
-// token is hopeless anyway — the limit mostly keeps such scripts from
-// costing a database lookup per request.
+// tokens is down to 28,800 guesses a day, and each guess at a token's 178
+// random bits is hopeless anyway — the limit mostly keeps such scripts
+// from costing a database lookup per request.
 var FailedAuthLimit = ratelimit.Policy{Name: "api-auth-ip", Every: 3 * time.Second, Burst: 20}
 
 // LimitFailedAuth makes the router count failed authentications per
