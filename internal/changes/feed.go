@@ -182,7 +182,11 @@ func (f *Feed) tick(ctx context.Context, refresh time.Duration) {
 
 // listen holds one LISTEN connection until it fails or ctx ends.
 func (f *Feed) listen(ctx context.Context, databaseURL string, connected func()) error {
-	conn, err := pgx.Connect(ctx, databaseURL)
+	dsn, _, err := store.PostgresDSN(databaseURL)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return err
 	}

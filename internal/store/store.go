@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -187,16 +188,19 @@ func openSQLite(ctx context.Context, dataDir string) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
-	u, err := url.Parse(databaseURL)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return nil, fmt.Errorf("database URL must start with postgres:// or postgresql://")
+	dsn, conns, err := PostgresDSN(databaseURL)
+	if err != nil {
+		return nil, err
 	}
-	sqldb, err := sql.Open("pgx", withConnectTimeout(u))
+	sqldb, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", Redact(databaseURL), err)
 	}
-	sqldb.SetMaxOpenConns(20)
-	sqldb.SetMaxIdleConns(10)
+	// As many idle connections as open ones: with fewer, a burst beyond
+	// the idle count closes connections only to open them again a moment
+	// later (the pool churned 25 connections per 1,000 requests that way).
+	sqldb.SetMaxOpenConns(conns)
+	sqldb.SetMaxIdleConns(conns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{DB: sqldb, Dialect: Postgres, Where: "postgres " + Redact(databaseURL)}
 	if err := db.PingContext(ctx); err != nil {
@@ -204,6 +208,40 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres %s: %w", Redact(databaseURL), err)
 	}
 	return db, nil
+}
+
+// DefaultPoolSize is the PostgreSQL connections an instance keeps, unless
+// the URL's pool_max_conns says otherwise. Proxied requests use none (the
+// gateway serves them from memory); logins, API calls and the worker do.
+const DefaultPoolSize = 20
+
+// PostgresDSN is what the driver gets for a database URL — ssogate's own
+// parameters removed, a connect timeout added — and the pool size.
+func PostgresDSN(databaseURL string) (dsn string, poolSize int, err error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", 0, fmt.Errorf("database URL must start with postgres:// or postgresql://")
+	}
+	if poolSize, err = poolSizeOf(u); err != nil {
+		return "", 0, err
+	}
+	return withConnectTimeout(u), poolSize, nil
+}
+
+// poolSizeOf reads pool_max_conns, pgxpool's name for it, from the URL and
+// removes it: the driver would send an unknown parameter to the server.
+func poolSizeOf(u *url.URL) (int, error) {
+	q := u.Query()
+	if !q.Has("pool_max_conns") {
+		return DefaultPoolSize, nil
+	}
+	n, err := strconv.Atoi(q.Get("pool_max_conns"))
+	if err != nil || n < 1 || n > 1000 {
+		return 0, fmt.Errorf("database URL: pool_max_conns must be a number from 1 to 1000, not %q", q.Get("pool_max_conns"))
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return n, nil
 }
 
 // withConnectTimeout bounds connection attempts (connect_timeout, unless
