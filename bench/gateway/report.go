@@ -118,7 +118,7 @@ func verdict(what string, got, target float64, atLeast bool) string {
 	if !met {
 		word = "MISSED"
 	}
-	return fmt.Sprintf("%s %.2f× (target %s %.1f×: %s)", what, got, cmp, target, word)
+	return fmt.Sprintf("%s %.3f× (target %s %.1f×: %s)", what, got, cmp, target, word)
 }
 
 // mib is KiB in MiB.
