@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -233,5 +232,5 @@ func (s *Service) teamDomainLocked(ctx context.Context, q store.Querier, account
 // TeamURL is the base URL of a team domain, without a trailing slash
 // (the iss of Access tokens).
 func (s *Service) TeamURL(authDomain string) string {
-	return fmt.Sprintf("%s://%s%s", s.cfg.Scheme, authDomain, s.cfg.PortSuffix)
+	return s.cfg.Scheme + "://" + authDomain + s.cfg.PortSuffix
 }

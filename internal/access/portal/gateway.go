@@ -106,9 +106,11 @@ func (p *Portal) AppFor(r *http.Request) (*access.App, error) {
 // own endpoints read a form: what may be proxied to the origin is the
 // application's to read, at any size.
 func (p *Portal) ServeApp(w http.ResponseWriter, r *http.Request, app *access.App) {
-	p.setPageHeaders(w)
-	if strings.HasPrefix(r.URL.Path, "/cdn-cgi/access/") && !p.readForm(w, r) {
-		return
+	if strings.HasPrefix(r.URL.Path, "/cdn-cgi/access/") {
+		p.setPageHeaders(w)
+		if !p.readForm(w, r) {
+			return
+		}
 	}
 	org, err := p.orgOfAccount(r.Context(), app.AccountID)
 	if err == nil {
@@ -117,6 +119,7 @@ func (p *Portal) ServeApp(w http.ResponseWriter, r *http.Request, app *access.Ap
 	if err == nil || errors.Is(err, errRedirected) {
 		return
 	}
+	p.setPageHeaders(w)
 	p.fail(w, r, "access gateway", err)
 }
 
@@ -154,11 +157,25 @@ func (p *Portal) gateway(w http.ResponseWriter, r *http.Request, org orgInfo, ap
 		return &pageError{status: http.StatusNotFound, title: "Not found", message: "There is nothing at this address."}
 	}
 	if r.Method == http.MethodHead && strings.EqualFold(r.Header.Get(metadataRequest), "true") {
+		p.setPageHeaders(w)
 		return p.serveMetadata(w, r, org, app)
 	}
 	id, err := p.appIdentity(r, org, app)
+	if err == nil && app.OriginURL != "" {
+		// The hot path: an admitted request to an origin gets none of the
+		// page headers (the origin's response speaks for itself) but
+		// nosniff, so none are set only to be removed.
+		w.Header()["X-Content-Type-Options"] = nosniff
+		p.proxy(w, r, app, id)
+		return nil
+	}
+	p.setPageHeaders(w)
 	if err == nil {
-		return p.granted(w, r, app, id)
+		p.render(w, http.StatusOK, "granted", struct{ App, Email string }{app.Name, id.Email})
+		return nil
+	}
+	if store.IsUnavailable(err) {
+		return err // a 503 to retry, not a login that cannot work either
 	}
 	switch {
 	case r.Method == http.MethodOptions:
@@ -237,17 +254,6 @@ func appToken(r *http.Request) string {
 		return c.Value
 	}
 	return r.Header.Get(appTokenHeader)
-}
-
-// granted answers an allowed request: proxied to the app's origin, or,
-// without one, a page saying who was admitted.
-func (p *Portal) granted(w http.ResponseWriter, r *http.Request, app *access.App, id Identity) error {
-	if app.OriginURL != "" {
-		p.proxy(w, r, app, id)
-		return nil
-	}
-	p.render(w, http.StatusOK, "granted", struct{ App, Email string }{app.Name, id.Email})
-	return nil
 }
 
 // continueToApp ends a login for a self-hosted app on the team domain: a

@@ -22,6 +22,9 @@ func pageHeaders(csp string, secure bool) http.Header {
 	return h
 }
 
+// nosniff is the one header of ssogate's kept on proxied responses.
+var nosniff = []string{"nosniff"}
+
 // setPageHeaders puts the page headers on w's response; nosniff too, which
 // also stays on proxied responses.
 func (p *Portal) setPageHeaders(w http.ResponseWriter) {
