@@ -71,7 +71,7 @@ func tokenExtras(t *testing.T, raw json.RawMessage) []string {
 		t.Fatalf("result is not an object: %s", raw)
 	}
 	extra := []string{"value"}
-	for _, k := range []string{"not_before", "expires_on"} {
+	for _, k := range []string{"not_before", "expires_on", "condition"} {
 		if _, ok := m[k]; ok {
 			extra = append(extra, k)
 		}

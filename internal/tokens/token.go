@@ -50,8 +50,8 @@ type Condition struct {
 
 // RequestIP lists CIDRs (or bare addresses) the client must, or must not, be in.
 type RequestIP struct {
-	In    []string `json:"in"`
-	NotIn []string `json:"not_in"`
+	In    []string `json:"in,omitzero"`
+	NotIn []string `json:"not_in,omitzero"`
 }
 
 // EffectiveStatus is the status clients see: "expired" once expires_on has
@@ -74,9 +74,11 @@ type View struct {
 	LastUsedOn *time.Time `json:"last_used_on"`
 	NotBefore  *time.Time `json:"not_before,omitempty"`
 	ExpiresOn  *time.Time `json:"expires_on,omitempty"`
-	Condition  Condition  `json:"condition"`
-	Policies   []Policy   `json:"policies"`
-	Value      string     `json:"value,omitempty"`
+	// Condition is left out when empty, as Cloudflare does: Terraform
+	// reads {} as a condition that drifts from none.
+	Condition Condition `json:"condition,omitzero"`
+	Policies  []Policy  `json:"policies"`
+	Value     string    `json:"value,omitempty"`
 }
 
 // View renders t for the API.
