@@ -250,10 +250,36 @@ func (p *Portal) appIdentity(r *http.Request, org orgInfo, app *access.App) (Ide
 // appToken is the request's application token: the CF_Authorization
 // cookie, else the cf-access-token header.
 func appToken(r *http.Request) string {
-	if c, err := r.Cookie(authCookie); err == nil && c.Value != "" {
-		return c.Value
+	if v := tokenCookie(r, authCookie); v != "" {
+		return v
 	}
 	return r.Header.Get(appTokenHeader)
+}
+
+// tokenCookie is the first non-empty cookie called name whose value could
+// be a token (base64url and dots), found without parsing every cookie of
+// the request as r.Cookie does: this runs on every proxied request, and
+// applications set cookies of their own.
+func tokenCookie(r *http.Request, name string) string {
+	for _, line := range r.Header["Cookie"] {
+		for part := range strings.SplitSeq(line, ";") {
+			n, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && n == name && v != "" && tokenChars(v) {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+func tokenChars(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // continueToApp ends a login for a self-hosted app on the team domain: a

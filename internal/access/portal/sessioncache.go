@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -28,9 +27,13 @@ type sessionState struct {
 // every event bumps gen, and a read stores its result only if gen did not
 // move while it ran.
 type sessionCache struct {
-	lru *lru.Cache[string, sessionState]
+	lru *lru.Cache[sessionKey, sessionState]
 	gen atomic.Uint64
 }
+
+// sessionKey names a session; a struct rather than a joined string, so a
+// lookup allocates nothing.
+type sessionKey struct{ account, nonce string }
 
 const defaultSessionCacheSize = 20_000
 
@@ -38,12 +41,12 @@ func newSessionCache(size int, feed *changes.Feed) *sessionCache {
 	if size <= 0 {
 		size = defaultSessionCacheSize
 	}
-	c, _ := lru.New[string, sessionState](size) // size > 0: no error
+	c, _ := lru.New[sessionKey, sessionState](size) // size > 0: no error
 	sc := &sessionCache{lru: c}
 	feed.Subscribe(func(ev changes.Event) {
 		switch {
 		case ev.Kind == changes.Sessions && ev.ID != "":
-			sc.forget(ev.AccountID + "/" + ev.ID)
+			sc.forget(sessionKey{ev.AccountID, ev.ID})
 		case ev.Kind == changes.Sessions || ev.Kind == changes.All:
 			sc.forgetAccount(ev.AccountID)
 		}
@@ -54,7 +57,7 @@ func newSessionCache(size int, feed *changes.Feed) *sessionCache {
 // get returns the state of a session, read by load on a miss.
 func (c *sessionCache) get(ctx context.Context, accountID, nonce string,
 	load func(ctx context.Context, accountID, nonce string) (sessionState, error)) (sessionState, error) {
-	key := accountID + "/" + nonce
+	key := sessionKey{accountID, nonce}
 	if st, ok := c.lru.Get(key); ok {
 		return st, nil
 	}
@@ -69,7 +72,7 @@ func (c *sessionCache) get(ctx context.Context, accountID, nonce string,
 	return st, nil
 }
 
-func (c *sessionCache) forget(key string) {
+func (c *sessionCache) forget(key sessionKey) {
 	c.gen.Add(1)
 	c.lru.Remove(key)
 }
@@ -82,7 +85,7 @@ func (c *sessionCache) forgetAccount(accountID string) {
 		return
 	}
 	for _, k := range c.lru.Keys() {
-		if strings.HasPrefix(k, accountID+"/") {
+		if k.account == accountID {
 			c.lru.Remove(k)
 		}
 	}
