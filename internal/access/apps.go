@@ -55,6 +55,8 @@ type AppSettings struct {
 	// proxied (an ssogate extension: Cloudflare routes through its
 	// network or a tunnel instead). Empty: the gateway answers itself.
 	OriginURL string `json:"origin_url,omitempty"`
+	// OriginRequest tunes how the origin is reached (origin.go).
+	OriginRequest OriginRequest `json:"origin_request,omitzero"`
 }
 
 // AppInput is a create or (merged) update body.
@@ -77,6 +79,7 @@ type AppInput struct {
 	CORSHeaders            *CORSHeaders     `json:"cors_headers"`
 	OptionsBypass          *bool            `json:"options_preflight_bypass"`
 	OriginURL              *string          `json:"origin_url"`
+	OriginRequest          *OriginRequest   `json:"origin_request"`
 }
 
 // PolicyLinkRaw is one item of an app's policies array: a bare reusable
@@ -178,6 +181,9 @@ func (s *Service) applyAppFields(a *App, in AppInput) error {
 	if in.OriginURL != nil {
 		a.OriginURL = strings.TrimSpace(*in.OriginURL)
 	}
+	if in.OriginRequest != nil {
+		a.OriginRequest = *in.OriginRequest
+	}
 	if in.OptionsBypass != nil && *in.OptionsBypass {
 		// Bypassing means proxying preflights to the origin, and ssogate
 		// does not proxy yet.
@@ -229,6 +235,9 @@ func (s *Service) checkAppShape(a *App) error {
 		if err := checkURL("/domain", bookmarkURL(a.Domain)); err != nil {
 			return err
 		}
+	}
+	if err := checkOriginRequest(a); err != nil {
+		return err
 	}
 	if a.Name == "" {
 		if a.Type != TypeAppLauncher && a.Type != TypeDashSSO {
