@@ -25,12 +25,20 @@ type Organization struct {
 }
 
 // OrgSettings are the organization's optional settings, stored as one
-// JSON document.
+// JSON document. The booleans are always returned, as Cloudflare does
+// (the Terraform provider reads a missing one as drift from false);
+// the WARP, MFA and unmatched-request ones are kept and returned but
+// change nothing: ssogate has no WARP client, MFA or zones.
 type OrgSettings struct {
-	SessionDuration        string       `json:"session_duration"`
-	AutoRedirectToIdentity bool         `json:"auto_redirect_to_identity"`
-	IsUIReadOnly           bool         `json:"is_ui_read_only"`
-	LoginDesign            *LoginDesign `json:"login_design,omitempty"`
+	SessionDuration          string       `json:"session_duration"`
+	AutoRedirectToIdentity   bool         `json:"auto_redirect_to_identity"`
+	IsUIReadOnly             bool         `json:"is_ui_read_only"`
+	UIReadOnlyToggleReason   string       `json:"ui_read_only_toggle_reason,omitempty"`
+	AllowAuthenticateViaWARP bool         `json:"allow_authenticate_via_warp"`
+	WARPAuthNonBrowser401    bool         `json:"warp_auth_non_browser_401"`
+	DenyUnmatchedRequests    bool         `json:"deny_unmatched_requests"`
+	MFARequiredForAllApps    bool         `json:"mfa_required_for_all_apps"`
+	LoginDesign              *LoginDesign `json:"login_design,omitempty"`
 }
 
 // LoginDesign is the look of the login page.
@@ -49,6 +57,11 @@ type OrgInput struct {
 	SessionDuration        *string      `json:"session_duration"`
 	AutoRedirectToIdentity *bool        `json:"auto_redirect_to_identity"`
 	IsUIReadOnly           *bool        `json:"is_ui_read_only"`
+	UIReadOnlyToggleReason *string      `json:"ui_read_only_toggle_reason"`
+	AllowAuthenticateVia   *bool        `json:"allow_authenticate_via_warp"`
+	WARPAuthNonBrowser401  *bool        `json:"warp_auth_non_browser_401"`
+	DenyUnmatchedRequests  *bool        `json:"deny_unmatched_requests"`
+	MFARequiredForAllApps  *bool        `json:"mfa_required_for_all_apps"`
 	LoginDesign            *LoginDesign `json:"login_design"`
 }
 
@@ -103,6 +116,21 @@ func (s *Service) applyOrg(o *Organization, in OrgInput) error {
 	if in.IsUIReadOnly != nil {
 		o.IsUIReadOnly = *in.IsUIReadOnly
 	}
+	if in.UIReadOnlyToggleReason != nil {
+		if len(*in.UIReadOnlyToggleReason) > 1000 {
+			return api.Invalid("/ui_read_only_toggle_reason", "ui_read_only_toggle_reason is at most 1000 characters")
+		}
+		o.UIReadOnlyToggleReason = *in.UIReadOnlyToggleReason
+	}
+	for _, f := range []struct {
+		dst *bool
+		in  *bool
+	}{{&o.AllowAuthenticateViaWARP, in.AllowAuthenticateVia}, {&o.WARPAuthNonBrowser401, in.WARPAuthNonBrowser401},
+		{&o.DenyUnmatchedRequests, in.DenyUnmatchedRequests}, {&o.MFARequiredForAllApps, in.MFARequiredForAllApps}} {
+		if f.in != nil {
+			*f.dst = *f.in
+		}
+	}
 	if in.LoginDesign != nil {
 		o.LoginDesign = in.LoginDesign
 	}
@@ -137,7 +165,7 @@ func (s *Service) OrganizationByDomain(ctx context.Context, authDomain string) (
 // CreateOrganization creates the account's organization.
 func (s *Service) CreateOrganization(ctx context.Context, accountID string, in OrgInput) (Organization, error) {
 	if in.Name == nil || in.AuthDomain == nil {
-		return Organization{}, api.Invalid("", "name and auth_domain are required, e.g. {\"name\":\"Acme\",\"auth_domain\":\"acme.%s\"}", s.cfg.AccessDomain)
+		return Organization{}, api.Invalid("", "name and auth_domain are required to create the organization, e.g. {\"name\":\"Acme\",\"auth_domain\":\"acme.%s\"}", s.cfg.AccessDomain)
 	}
 	now := s.now()
 	o := Organization{AccountID: accountID, OrgSettings: OrgSettings{SessionDuration: "24h"}, CreatedAt: now, UpdatedAt: now}
@@ -169,20 +197,36 @@ func orgConflict(err error, o Organization) error {
 	case store.UniqueViolationOn(err, "auth_domain"):
 		return api.Errorf(400, api.CodeConflict, "the team domain %s is taken; choose another team name", o.AuthDomain)
 	case errors.Is(err, store.ErrConflict):
-		return api.Errorf(400, api.CodeConflict, "this account already has an Access organization; update it with PUT")
+		return errOrgExists
 	}
 	return err
 }
 
-// UpdateOrganization merges in into the organization.
-func (s *Service) UpdateOrganization(ctx context.Context, accountID string, in OrgInput) (Organization, error) {
+var errOrgExists = api.Errorf(400, api.CodeConflict, "this account already has an Access organization; update it with PUT")
+
+// UpdateOrganization merges in into the organization, or creates it when
+// the account has none: Cloudflare's PUT is an upsert, and the Terraform
+// provider creates the organization with PUT only (issue 11).
+// Both are audited as what they did.
+func (s *Service) UpdateOrganization(ctx context.Context, accountID string, in OrgInput) (o Organization, err error) {
+	for range 2 {
+		o, err = s.updateOrganization(ctx, accountID, in)
+		if !errors.Is(err, store.ErrNotFound) {
+			return o, err
+		}
+		if o, err = s.CreateOrganization(ctx, accountID, in); !errors.Is(err, errOrgExists) {
+			return o, err
+		}
+		// A concurrent PUT created it first: update that one.
+	}
+	return o, err
+}
+
+func (s *Service) updateOrganization(ctx context.Context, accountID string, in OrgInput) (Organization, error) {
 	var o Organization
 	err := s.tx(ctx, accountID, func(tx *sql.Tx) error {
 		var err error
 		o, err = s.GetOrganization(ctx, tx, accountID)
-		if errors.Is(err, store.ErrNotFound) {
-			return api.NotFound("this account has no Access organization yet; create one with POST")
-		}
 		if err != nil {
 			return err
 		}

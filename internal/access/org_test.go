@@ -3,6 +3,7 @@ package access_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	cloudflare "github.com/cloudflare/cloudflare-go/v6"
@@ -216,5 +217,50 @@ func TestOrganizationMoveKeepsTeamApps(t *testing.T) {
 		Domain: cloudflare.F("acme.access.localhost")})
 	if err != nil || len(page.Result) != 0 {
 		t.Errorf("applications still on the old team domain: %v %s", err, page.JSON.RawJSON())
+	}
+}
+
+// TestOrganizationPutCreates: PUT on an account without an organization
+// creates it, as Cloudflare's does and as the Terraform provider expects
+// (it creates the organization with PUT only; issue 11); the creation is
+// audited as one. A PUT that could not create it says what is missing.
+func TestOrganizationPutCreates(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	path := "/accounts/" + env.AccountID + "/access/organizations"
+
+	r := env.Do("PUT", path, env.Token, `{"session_duration":"12h"}`)
+	if r.Status != 400 || !strings.Contains(string(r.Body), "name and auth_domain are required") {
+		t.Fatalf("PUT without name on a fresh account: %d %s", r.Status, r.Body)
+	}
+	r = env.Do("PUT", path, env.Token, `{"name":"Acme","auth_domain":"acme","warp_auth_non_browser_401":true}`)
+	m := resultOf(t, r, 200)
+	if m["auth_domain"] != "acme.access.localhost" || m["warp_auth_non_browser_401"] != true {
+		t.Errorf("PUT-created organization: %s", r.Body)
+	}
+	r = env.Do("PUT", path, env.Token, `{"name":"Acme Corp"}`)
+	if m := resultOf(t, r, 200); m["name"] != "Acme Corp" || m["auth_domain"] != "acme.access.localhost" {
+		t.Errorf("second PUT merges: %s", r.Body)
+	}
+	for action, want := range map[string]int{"access_organization_create": 1, "access_organization_update": 1} {
+		r := env.Do("GET", "/accounts/"+env.AccountID+"/audit_logs?action.type="+action, env.Token, nil)
+		if n := len(arr(r.JSON(t)["result"])); n != want {
+			t.Errorf("%d %s entries, want %d", n, action, want)
+		}
+	}
+}
+
+// TestOrganizationAlwaysReturned: the booleans Cloudflare always returns
+// are present on an organization created with the smallest body.
+func TestOrganizationAlwaysReturned(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	createOrg(t, env.Client(env.Token), env.AccountID, "acme")
+	m := resultOf(t, env.Do("GET", "/accounts/"+env.AccountID+"/access/organizations", env.Token, nil), 200)
+	for _, k := range []string{"allow_authenticate_via_warp", "auto_redirect_to_identity", "is_ui_read_only",
+		"warp_auth_non_browser_401", "deny_unmatched_requests", "mfa_required_for_all_apps"} {
+		if m[k] != false {
+			t.Errorf("%s = %v, want false", k, m[k])
+		}
 	}
 }
