@@ -1,12 +1,9 @@
 package portal
 
 import (
-	"net"
+	"context"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
-	"strings"
-	"time"
 
 	"github.com/ssogate/ssogate/internal/access"
 )
@@ -17,17 +14,21 @@ const (
 	userEmailHeader    = "Cf-Access-Authenticated-User-Email"
 )
 
-// originTransport is shared by every proxied request, so connections to
-// origins are pooled; no proxy from the environment, bounded dial and
-// header waits.
-var originTransport = &http.Transport{
-	Proxy:                 nil,
-	DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-	ForceAttemptHTTP2:     true,
-	MaxIdleConnsPerHost:   32,
-	IdleConnTimeout:       90 * time.Second,
-	ResponseHeaderTimeout: 60 * time.Second,
-	TLSHandshakeTimeout:   10 * time.Second,
+// proxyCall is what one admitted request carries, in its context, to the
+// app's shared origin proxy: who was admitted, to which app, through
+// which Portal (for the error page and the log).
+type proxyCall struct {
+	p     *Portal
+	app   *access.App
+	token string
+	email string
+}
+
+type proxyCallKey struct{}
+
+func callOf(r *http.Request) *proxyCall {
+	c, _ := r.Context().Value(proxyCallKey{}).(*proxyCall)
+	return c
 }
 
 // proxy forwards an admitted request to the app's origin. Whatever
@@ -35,47 +36,62 @@ var originTransport = &http.Transport{
 // name, lower-cased with "_" read as "-", starts with cf-access- — so an
 // origin can trust the ones ssogate sets: the application token
 // (verifiable with the team's certs URL and the app's AUD) and the email.
-// The Host header stays the application's, as Access does; X-Forwarded-*
-// are set afresh from this hop.
+// The Host header stays the application's, as Access does, unless the app
+// sets http_host_header; X-Forwarded-* are set afresh from this hop.
 func (p *Portal) proxy(w http.ResponseWriter, r *http.Request, app *access.App, id Identity) {
-	origin, err := url.Parse(app.OriginURL)
+	op, err := origins.get(app)
 	if err != nil {
+		p.log.Warn("access proxy: origin misconfigured", "app", app.Name, "app_id", app.ID, "error", err)
 		p.render(w, http.StatusBadGateway, "error", &pageError{status: http.StatusBadGateway, title: "Application unavailable",
 			message: "This application's origin is misconfigured. Tell your administrator."})
 		return
 	}
-	token := appToken(r)
-	rp := &httputil.ReverseProxy{
-		Transport: originTransport,
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(origin)
-			pr.SetXForwarded()
-			pr.Out.Host = pr.In.Host
-			stripIdentityHeaders(pr.Out.Header)
-			pr.Out.Header.Set(jwtAssertionHeader, token)
-			pr.Out.Header.Set(userEmailHeader, id.Email)
-		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			p.log.Warn("access proxy: origin unreachable", "app", app.Name, "origin", origin.Host, "error", err)
-			p.setPageHeaders(w) // this page is ssogate's again
-			p.render(w, http.StatusBadGateway, "error", &pageError{status: http.StatusBadGateway, title: "Application unavailable",
-				message: "Access admitted you, but " + app.Name + " did not answer. Try again shortly; if it keeps failing, tell your administrator."})
-		},
+	call := &proxyCall{p: p, app: app, token: appToken(r), email: id.Email}
+	r = r.WithContext(context.WithValue(r.Context(), proxyCallKey{}, call))
+	op.rp.ServeHTTP(w, r)
+}
+
+// rewrite turns an admitted request into the origin's.
+func (op *originProxy) rewrite(pr *httputil.ProxyRequest) {
+	call := callOf(pr.In)
+	pr.SetURL(op.target)
+	pr.SetXForwarded()
+	pr.Out.Host = pr.In.Host
+	if h := op.key.settings.HTTPHostHeader; h != "" {
+		pr.Out.Host = h
 	}
-	// The gateway's own headers were set for its pages; the origin's
-	// response speaks for itself.
-	for name := range p.pageHeaders {
-		w.Header().Del(name)
-	}
-	rp.ServeHTTP(w, r)
+	stripIdentityHeaders(pr.Out.Header)
+	pr.Out.Header.Set(jwtAssertionHeader, call.token)
+	pr.Out.Header.Set(userEmailHeader, call.email)
 }
 
 // stripIdentityHeaders removes every header that could pass for one of
-// Access's identity headers, whatever its case or underscores.
+// Access's identity headers, whatever its case or underscores. It runs on
+// every proxied request, so it compares in place instead of lower-casing
+// each name.
 func stripIdentityHeaders(h http.Header) {
 	for name := range h {
-		if strings.HasPrefix(strings.ReplaceAll(strings.ToLower(name), "_", "-"), "cf-access-") {
+		if isIdentityHeader(name) {
 			delete(h, name)
 		}
 	}
+}
+
+func isIdentityHeader(name string) bool {
+	const prefix = "cf-access-"
+	if len(name) < len(prefix) {
+		return false
+	}
+	for i := range len(prefix) {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		} else if c == '_' {
+			c = '-'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
