@@ -38,6 +38,9 @@ func callOf(r *http.Request) *proxyCall {
 // (verifiable with the team's certs URL and the app's AUD) and the email.
 // The Host header stays the application's, as Access does, unless the app
 // sets http_host_header; X-Forwarded-* are set afresh from this hop.
+//
+// Only here, after admission, are the server's deadlines lifted, so
+// downloads, server-sent events and uploads may outlast them (stream.go).
 func (p *Portal) proxy(w http.ResponseWriter, r *http.Request, app *access.App, id Identity) {
 	op, err := origins.get(app)
 	if err != nil {
@@ -48,7 +51,9 @@ func (p *Portal) proxy(w http.ResponseWriter, r *http.Request, app *access.App, 
 	}
 	call := &proxyCall{p: p, app: app, token: appToken(r), email: id.Email}
 	r = r.WithContext(context.WithValue(r.Context(), proxyCallKey{}, call))
-	op.rp.ServeHTTP(w, r)
+	sw, done := streaming(w, r)
+	defer done()
+	op.rp.ServeHTTP(sw, r)
 }
 
 // rewrite turns an admitted request into the origin's.
