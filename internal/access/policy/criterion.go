@@ -47,12 +47,16 @@ func criterionFor(typ string) criterion {
 		return loginMethodCriterion{}
 	case "ip":
 		return ipCriterion{}
+	case "service_token":
+		return serviceTokenCriterion{}
+	case "any_valid_service_token":
+		return anyServiceTokenCriterion{}
 	}
 	return nil
 }
 
 // supportedTypes lists the rule types criterionFor knows, for messages.
-const supportedTypes = "email, email_domain, everyone, group, ip, login_method"
+const supportedTypes = "any_valid_service_token, email, email_domain, everyone, group, ip, login_method, service_token"
 
 // isCloudflareRuleType reports whether Cloudflare's API knows a rule type
 // (cloudflare-api.md §6.3), to tell "not supported here" from "no such type".

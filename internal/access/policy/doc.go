@@ -19,8 +19,10 @@
 //	{"group":{"id":"engineering"}}         IdP group, by name (see below)
 //	{"login_method":{"id":"<idp id>"}}     the IdP used to sign in
 //	{"ip":{"ip":"192.0.2.0/24"}}           CIDR or one address, v4 or v6
+//	{"service_token":{"token_id":"<id>"}}  that service token (its id, a UUID)
+//	{"any_valid_service_token":{}}         any valid service token
 //
-// Any other rule (email_list, geo, oidc, service_token, …) is kept verbatim
+// Any other rule (email_list, geo, oidc, …) is kept verbatim
 // and round-trips, but is never evaluated: it counts as "could not be
 // checked" (below) and the decision's reasons say "unsupported rule type".
 // ValidateRules and ValidatePolicy reject such rules, and malformed ones,
@@ -52,9 +54,20 @@
 // ValidatePolicy rejects them. An identity without an email has not signed
 // in: only bypass can apply to it, which is how the proxy asks "may this
 // request skip the login?" with the same function. non_identity ("Service
-// Auth") policies are stored and validated but never apply here: they are
-// satisfied by service tokens and certificates, which this evaluator does
-// not see; a non_identity policy therefore never grants a login.
+// Auth") policies never apply to a login.
+//
+// # Service tokens
+//
+// EvaluateServiceToken decides for a request that presented a valid
+// service token (the caller checked its secret): bypass first, then every
+// deny policy, then non_identity policies, the first that matches
+// admitting. Allow policies never admit a token (Cloudflare answers them
+// with a login). Rules about a signed-in user are false for a token (it is
+// nobody's login), so a deny policy for "everyone except our domain"
+// blocks machines too unless it excludes any_valid_service_token — the
+// same fail-closed stance as above; in Cloudflare, Service Auth policies
+// are decided before Block ones. Service-token rules are refused in allow
+// and bypass policies, where they could only mislead.
 //
 // # Matching
 //

@@ -58,8 +58,10 @@ func Evaluate(policies []Policy, id Identity) Decision {
 // and every require rule matches; with no include rules it matches no one.
 // A rule that cannot be evaluated counts against the policy taking effect
 // for allow and bypass (they cannot grant on a guess) and for it for deny
-// (a block cannot be escaped on a guess). Allow and deny policies apply
-// only to a signed-in identity; non_identity policies never apply here.
+// (a block cannot be escaped on a guess). Allow policies apply only to a
+// signed-in identity, deny policies to a signed-in identity or a service
+// token, non_identity policies only to a service token (which only
+// EvaluateServiceToken presents).
 func Matches(p Policy, id Identity) (bool, []Reason) {
 	o, reasons := evalPolicy(p, id)
 	if o == unknown {
@@ -86,12 +88,17 @@ type ruleResult struct {
 func evalPolicy(p Policy, id Identity) (outcome, []Reason) {
 	switch p.Decision {
 	case DecisionAllow, DecisionDeny:
-		if !id.signedIn() {
+		if p.Decision == DecisionAllow && id.serviceToken != "" {
+			return noMatch, []Reason{policyReason(p, false, "an allow policy admits people who sign in; a service token needs a Service Auth (non_identity) policy")}
+		}
+		if !id.signedIn() && id.serviceToken == "" {
 			return noMatch, []Reason{policyReason(p, false, "you are not signed in")}
 		}
 	case DecisionBypass:
 	case DecisionNonIdentity:
-		return noMatch, []Reason{policyReason(p, false, "this policy is for service tokens, which ssogate does not check here")}
+		if id.serviceToken == "" {
+			return noMatch, []Reason{policyReason(p, false, "this policy admits service tokens, not people who sign in")}
+		}
 	default:
 		return noMatch, []Reason{policyReason(p, false, "this policy has no valid decision")}
 	}
@@ -168,8 +175,13 @@ func evalRule(decision string, r Rule, id Identity) (string, outcome, string) {
 	// Bypass is decided before anyone signs in, so rules about the
 	// signed-in user cannot take part, whether or not this request has a
 	// session: the answer must not depend on it.
-	if c.identityBased() && decision == DecisionBypass {
+	if (c.identityBased() || isServiceTokenRule(typ)) && decision == DecisionBypass {
 		return typ, unknown, fmt.Sprintf("%s rules cannot be used in a bypass policy", typ)
+	}
+	// A service token is no one's login: rules about the signed-in user
+	// are false for it, not unknown.
+	if c.identityBased() && id.serviceToken != "" {
+		return typ, noMatch, "a service token is not a signed-in user"
 	}
 	o, msg := c.eval(value, id)
 	return typ, o, msg

@@ -348,7 +348,7 @@ func TestMatches(t *testing.T) {
 			`policy "p": some rules could not be checked, so this policy does not apply to you`,
 		}},
 		{"non_identity", Policy{Name: "p", Decision: DecisionNonIdentity, Include: []Rule{Everyone()}}, kim, false,
-			[]string{`policy "p": this policy is for service tokens, which ssogate does not check here`}},
+			[]string{`policy "p": this policy admits service tokens, not people who sign in`}},
 		{"unknown decision", Policy{Name: "p", Decision: "", Include: []Rule{Everyone()}}, kim, false,
 			[]string{`policy "p": this policy has no valid decision`}},
 		{"deny with an uncheckable include applies", deny("p", 0, raw(`{"okta":{"name":"x","identity_provider_id":"i"}}`)), kim, true, []string{

@@ -56,6 +56,11 @@ type Identity struct {
 	Groups []string   // the IdP's groups claim, by name
 	IdPID  string     // id of the identity provider used ("login method")
 	IP     netip.Addr // client address; the zero Addr when unknown
+
+	// serviceToken is the id of the valid service token the request
+	// presented; only EvaluateServiceToken sets it, so a login is never
+	// mistaken for a machine.
+	serviceToken string
 }
 
 func (id Identity) signedIn() bool { return id.Email != "" }

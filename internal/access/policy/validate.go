@@ -89,6 +89,10 @@ func validateRule(r Rule, decision string) *RuleError {
 	if err := c.check(value); err != nil {
 		return &RuleError{Type: typ, Problem: err.Error()}
 	}
+	if isServiceTokenRule(typ) && (decision == DecisionAllow || decision == DecisionBypass) {
+		return &RuleError{Type: typ, Problem: fmt.Sprintf("%s rules cannot be used in %s policy: service tokens are admitted by non_identity (Service Auth) policies and blocked by deny policies",
+			typ, map[string]string{DecisionAllow: "an allow", DecisionBypass: "a bypass"}[decision])}
+	}
 	if c.identityBased() && (decision == DecisionBypass || decision == DecisionNonIdentity) {
 		return &RuleError{Type: typ, Problem: fmt.Sprintf("%s rules cannot be used in a %s policy, which is decided without a login", typ, decision)}
 	}

@@ -43,9 +43,9 @@ func TestValidateRules(t *testing.T) {
 		{"all supported", `[{"email":{"email":"a@b.c"}},{"email_domain":{"domain":"b.c"}},{"everyone":{}},
 			{"group":{"id":"eng"}},{"login_method":{"id":"idp-1"}},{"ip":{"ip":"10.0.0.0/8"}},{"ip":{"ip":"2001:db8::1"}}]`, nil},
 		{"unknown type", `[{"everyone":{}},{"emails":{"email":"a@b.c"}}]`,
-			[]string{`rules[1] (emails): unknown rule type "emails" (supported: email, email_domain, everyone, group, ip, login_method)`}},
+			[]string{`rules[1] (emails): unknown rule type "emails" (supported: any_valid_service_token, email, email_domain, everyone, group, ip, login_method, service_token)`}},
 		{"cloudflare type not supported", `[{"email_list":{"id":"l1"}}]`,
-			[]string{`rules[0] (email_list): rule type "email_list" is not supported by ssogate (supported: email, email_domain, everyone, group, ip, login_method)`}},
+			[]string{`rules[0] (email_list): rule type "email_list" is not supported by ssogate (supported: any_valid_service_token, email, email_domain, everyone, group, ip, login_method, service_token)`}},
 		{"empty email", `[{"email":{"email":""}}]`, []string{`rules[0] (email): the email address is empty`}},
 		{"email without value", `[{"email":{}}]`, []string{`rules[0] (email): the email address is empty`}},
 		{"malformed cidr", `[{"ip":{"ip":"10.0.0.0/40"}}]`,
@@ -115,7 +115,7 @@ func TestValidatePolicy(t *testing.T) {
 			p.Require = []Rule{{Type: "geo", Value: json.RawMessage(`{"country_code":"US"}`)}}
 		}), []string{
 			`exclude[1] (ip): "nope" is not a valid IP address or CIDR`,
-			`require[0] (geo): rule type "geo" is not supported by ssogate (supported: email, email_domain, everyone, group, ip, login_method)`,
+			`require[0] (geo): rule type "geo" is not supported by ssogate (supported: any_valid_service_token, email, email_domain, everyone, group, ip, login_method, service_token)`,
 		}},
 		{"identity rule in bypass", Policy{Name: "B", Decision: DecisionBypass, Include: []Rule{IP("10.0.0.0/8")}, Require: []Rule{EmailDomain("example.com")}},
 			[]string{"require[0] (email_domain): email_domain rules cannot be used in a bypass policy, which is decided without a login"}},
