@@ -204,6 +204,10 @@ func (a *App) portSuffix() string {
 func (a *App) routeHost(mux http.Handler) http.Handler {
 	dashHost := a.dashboardHost()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if portal.IsForwardAuth(r.URL.Path) { // on every host: proxies call it by address
+			a.Portal.ServeForwardAuth(w, r)
+			return
+		}
 		if a.Portal.IsTeamHost(r.Host) {
 			a.Portal.ServeHTTP(w, r)
 			return

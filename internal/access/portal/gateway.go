@@ -192,16 +192,17 @@ func (p *Portal) gateway(w http.ResponseWriter, r *http.Request, org orgInfo, ap
 	case r.Header.Get("X-Requested-With") == "XMLHttpRequest":
 		return writeJSON(w, http.StatusUnauthorized, map[string]string{"err": "no valid application token: sign in again"})
 	}
-	return p.redirectToLogin(w, r, org, app)
+	return p.redirectToLogin(w, r, org, app, hostOnly(r.Host), r.URL.RequestURI())
 }
 
 // redirectToLogin sends the browser to the team's login for this app
-// (checklist 2, 4, 5), planting CF_AppSession on the app host.
-func (p *Portal) redirectToLogin(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App) error {
+// (checklist 2, 4, 5), planting CF_AppSession on the app host; host and
+// uri are the request the login returns to (forward auth describes one
+// that is not this request).
+func (p *Portal) redirectToLogin(w http.ResponseWriter, r *http.Request, org orgInfo, app *access.App, host, uri string) error {
 	csrf := randomToken()
 	now := p.now()
-	host := hostOnly(r.Host)
-	redirect := SafeRedirect(r.URL.RequestURI())
+	redirect := SafeRedirect(uri)
 	meta, err := p.keys.Sign(r.Context(), org.AccountID, metaClaims{Type: "meta", Audience: keys.Audience{app.AUD},
 		Hostname: host, RedirectURL: redirect, AuthStatus: "NONE", AppSessionHash: hashCookie(csrf),
 		IssuedAt: now.Unix(), Expiry: now.Add(metaTTL).Unix()})

@@ -18,7 +18,7 @@ func TestTokenCookie(t *testing.T) {
 		{[]string{"XCF_Authorization=evil; CF_Authorization_old=old"}, ""},
 		{[]string{"CF_Authorization=; CF_Authorization=second"}, "second"}, // an empty one is skipped
 		{[]string{`CF_Authorization="quoted"`}, ""},                        // no token is quoted
-		{[]string{"CF_Authorization=a b", "CF_Authorization=ok"}, "ok"},      // invalid bytes: skipped
+		{[]string{"CF_Authorization=a b", "CF_Authorization=ok"}, "ok"},    // invalid bytes: skipped
 		{[]string{"a=1", "CF_Authorization=from.second.line"}, "from.second.line"},
 		{[]string{"cf_authorization=case.matters"}, ""},
 	} {

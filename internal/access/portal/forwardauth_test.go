@@ -1,0 +1,272 @@
+package portal_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/ssogate/ssogate/internal/app"
+	"github.com/ssogate/ssogate/internal/apptest"
+	"github.com/ssogate/ssogate/internal/config"
+	"github.com/ssogate/ssogate/internal/idp/refop"
+)
+
+// loopbackBrowser is a browser for which every *.localhost name is
+// 127.0.0.1, on whatever port the URL says (a proxy in front of ssogate
+// has its own).
+func loopbackBrowser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if h, port, err := net.SplitHostPort(addr); err == nil && (h == "localhost" || strings.HasSuffix(h, ".localhost")) {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		return (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, addr)
+	}}
+	return &http.Client{Jar: jar, Transport: tr, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// freePort is a loopback port nothing listens on (a moment ago).
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+// trusting makes the instance believe proxies on loopback.
+func trusting(c *config.Config, _ *app.Options) {
+	c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+}
+
+// behindProxy is the acme fixture served through a proxy on port: team
+// domain and app hosts alike are reached at that port, as ssogate's
+// public URLs say.
+func behindProxy(t *testing.T, port string, opts ...apptest.Option) *acme {
+	t.Helper()
+	env := apptest.New(t, append([]apptest.Option{apptest.WithPublicPort(port), trusting}, opts...)...)
+	tn := &tenant{env: env, accountID: env.AccountID, token: env.Token, authHost: "acme.access.localhost"}
+	tn.host = tn.authHost + ":" + port
+	tn.url = "http://" + tn.host
+	tn.call(t, "POST", "/access/organizations", `{"name":"Acme","auth_domain":"acme"}`, 201)
+	a := &acme{tenant: tn}
+	a.op, a.idpID = a.addOP(t, "authentik", refop.Config{AutoLogin: "alice"})
+	a.staffPolicy = a.policy(t, "Acme staff", "allow", `[{"email_domain":{"domain":"acmecorp.company"}}]`)
+	return a
+}
+
+var nginxBlockRE = regexp.MustCompile("(?s)```nginx\n(.*?)```")
+
+// startNginx runs nginx on port with docs/forward-auth.md's server block —
+// only its addresses substituted — for app host fa.localhost, plus a
+// server that proxies the team domain to ssogate.
+func startNginx(t *testing.T, port, ssogate, upstream string) {
+	t.Helper()
+	apptest.NeedCommand(t, "nginx", "apt-get install -y nginx")
+	doc, err := os.ReadFile("../../../docs/forward-auth.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := nginxBlockRE.FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/forward-auth.md has no nginx block")
+	}
+	block := strings.NewReplacer("listen 80;", "listen 127.0.0.1:"+port+";", "app.example.com", "fa.localhost",
+		"127.0.0.1:8080", ssogate, "127.0.0.1:3000", upstream).Replace(string(m[1]))
+	dir := t.TempDir()
+	conf := `daemon off; master_process off; worker_processes 1; pid ` + dir + `/nginx.pid;
+error_log ` + dir + `/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ` + dir + `/body; proxy_temp_path ` + dir + `/proxy;
+  fastcgi_temp_path ` + dir + `/fcgi; uwsgi_temp_path ` + dir + `/uwsgi; scgi_temp_path ` + dir + `/scgi;
+  ` + block + `
+  server {
+    listen 127.0.0.1:` + port + `;
+    server_name acme.access.localhost;
+    location / { proxy_pass http://` + ssogate + `; proxy_set_header Host $http_host; proxy_set_header X-Forwarded-For $remote_addr; }
+  }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("nginx", "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
+	out := &apptest.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Logf("nginx output: %s\nerror.log: %s", out.String(), log)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			conn.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("nginx did not start: %s %s", out.String(), log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Issue 10: nginx from Debian, configured with the documented block,
+// protects an upstream through ssogate's forward auth: an anonymous
+// browser signs in through the reference IdP and lands on its deep link;
+// the upstream gets an assertion go-oidc verifies and the email, never a
+// client's spoofed headers; forged, expired and revoked tokens and a
+// denied user get the right answers.
+func TestForwardAuthNginx(t *testing.T) {
+	port := freePort(t)
+	clock := apptest.NewClock(time.Now())
+	a := behindProxy(t, port, apptest.WithNow(clock.Now))
+	origin := echoOrigin(t)
+	_, aud := a.app(t, `{"type":"self_hosted","name":"FA","domain":"fa.localhost","session_duration":"2h","policies":["`+a.staffPolicy+`"]}`)
+	startNginx(t, port, a.env.Server.Listener.Addr().String(), strings.TrimPrefix(origin.URL, "http://"))
+	base := "http://fa.localhost:" + port
+
+	// Anonymous → team login → IdP → /authorized → the deep link.
+	c := loopbackBrowser()
+	final, hops := a.appLogin(t, c, base+"/deep/link?q=1&r=two", "alice")
+	var got seen
+	if final.status != http.StatusOK || json.Unmarshal([]byte(final.body), &got) != nil {
+		t.Fatalf("after login: %d %s (hops %d)", final.status, final.body, len(hops))
+	}
+	if got.URI != "/deep/link?q=1&r=two" || got.Header.Get("Cf-Access-Authenticated-User-Email") != "alice@acmecorp.company" {
+		t.Errorf("upstream saw %s, email %q", got.URI, got.Header.Get("Cf-Access-Authenticated-User-Email"))
+	}
+	token := jarCookie(c, base, "CF_Authorization")
+	if token == "" || got.Header.Get("Cf-Access-Jwt-Assertion") != token {
+		t.Fatalf("assertion at the upstream %q, cookie %q", got.Header.Get("Cf-Access-Jwt-Assertion"), token)
+	}
+	ctx := oidc.ClientContext(context.Background(), c)
+	v := oidc.NewVerifier(a.url, oidc.NewRemoteKeySet(ctx, a.url+"/cdn-cgi/access/certs"), &oidc.Config{ClientID: aud,
+		Now: clock.Now})
+	if _, err := v.Verify(ctx, token); err != nil {
+		t.Errorf("the upstream's assertion does not verify: %v", err)
+	}
+
+	// Spoofed identity headers are replaced or dropped.
+	h := get(t, c, base+"/again", "Cf-Access-Authenticated-User-Email", "mallory@evil.example",
+		"Cf-Access-Jwt-Assertion", "forged", "Cf-Access-Client-Id", "forged", "cf_access_authenticated_user_email", "mallory@evil.example")
+	got = seen{}
+	if h.status != http.StatusOK || json.Unmarshal([]byte(h.body), &got) != nil {
+		t.Fatalf("signed in: %d %s", h.status, h.body)
+	}
+	for name, vs := range got.Header {
+		n := strings.ReplaceAll(strings.ToLower(name), "_", "-")
+		if strings.HasPrefix(n, "cf-access-") && (strings.Contains(strings.Join(vs, ","), "mallory") || strings.Contains(strings.Join(vs, ","), "forged")) {
+			t.Errorf("a spoofed header reached the upstream: %s: %v", name, vs)
+		}
+	}
+
+	// Forged: a token with another signature goes to the login, and XHR
+	// gets a 401, neither reaching the upstream.
+	parts := strings.Split(token, ".")
+	forged := parts[0] + "." + parts[1] + ".AAAA" + parts[2][4:]
+	if h := withCookie(t, c, base+"/x", "CF_Authorization", forged); h.status != http.StatusFound ||
+		!strings.Contains(h.loc, "acme.access.localhost:"+port+"/cdn-cgi/access/login/fa.localhost") {
+		t.Errorf("forged cookie: %d %s", h.status, h.loc)
+	}
+	if h := get(t, loopbackBrowser(), base+"/api", "Cookie", "CF_Authorization="+forged, "X-Requested-With", "XMLHttpRequest"); h.status != http.StatusUnauthorized || strings.Contains(h.body, "URI") {
+		t.Errorf("forged cookie, XHR: %d %s", h.status, h.body)
+	}
+
+	// Revoked: refused at once.
+	a.call(t, "POST", "/access/organizations/revoke_user", `{"email":"alice@acmecorp.company"}`, 200)
+	if h := withCookie(t, c, base+"/x", "CF_Authorization", token); h.status != http.StatusFound {
+		t.Errorf("revoked session: %d %s", h.status, h.body)
+	}
+
+	// Denied: dave signs in but the policy does not admit him.
+	final, _ = a.appLogin(t, loopbackBrowser(), base+"/z", "dave")
+	if final.status != http.StatusForbidden || strings.Contains(final.body, `"URI"`) {
+		t.Errorf("denied user: %d %s", final.status, final.body)
+	}
+
+	// Expired (last: it moves ssogate's clock): a new login, then three hours later (the app's session is
+	// two) the token no longer passes.
+	c = loopbackBrowser()
+	if final, _ := a.appLogin(t, c, base+"/y", "bob"); final.status != http.StatusOK {
+		t.Fatalf("second login: %d %s", final.status, final.body)
+	}
+	token = jarCookie(c, base, "CF_Authorization")
+	clock.Advance(3 * time.Hour)
+	if h := withCookie(t, c, base+"/y", "CF_Authorization", token); h.status != http.StatusFound {
+		t.Errorf("expired token: %d %s", h.status, h.body)
+	}
+
+}
+
+// Only a trusted proxy may describe a request: anyone else gets a 403
+// naming the setting, and a described request without its URI a 400.
+func TestForwardAuthTrust(t *testing.T) {
+	t.Parallel()
+	a := newAcme(t) // trusts no proxy
+	a.app(t, `{"type":"self_hosted","name":"FA","domain":"fa.localhost","policies":["`+a.staffPolicy+`"]}`)
+	c := a.env.Browser()
+	u := "http://localhost:" + a.env.Port() + "/cdn-cgi/access/forward-auth/caddy"
+	h := get(t, c, u, "X-Forwarded-Host", "fa.localhost", "X-Forwarded-Uri", "/", "X-Forwarded-Method", "GET")
+	if h.status != http.StatusForbidden || !strings.Contains(h.body, "--trusted-proxies") {
+		t.Errorf("untrusted peer: %d %s", h.status, h.body)
+	}
+
+	b := behindProxy(t, a.env.Port())
+	b.app(t, `{"type":"self_hosted","name":"FA","domain":"fa.localhost","policies":["`+b.staffPolicy+`"]}`)
+	c = b.env.Browser()
+	base := "http://localhost:" + b.env.Port() + "/cdn-cgi/access/forward-auth/"
+	for _, tc := range []struct {
+		mode   string
+		header []string
+		status int
+		body   string
+	}{
+		{"caddy", []string{"X-Forwarded-Host", "fa.localhost"}, 400, "X-Forwarded-Uri"},
+		{"nginx", []string{"X-Original-Method", "GET"}, 400, "X-Original-URI"},
+		{"traefik", []string{"X-Forwarded-Host", "fa.localhost", "X-Forwarded-Uri", "http://evil.example/x"}, 302, ""},
+		{"caddy", []string{"X-Forwarded-Host", "nothing.localhost", "X-Forwarded-Uri", "/"}, 403, "No Access application protects nothing.localhost"},
+		{"caddy", []string{"X-Forwarded-Host", "fa.localhost", "X-Forwarded-Uri", "/p", "X-Forwarded-Method", "POST"}, 401, "sign in"},
+		{"other", nil, 404, "nginx, traefik or caddy"},
+	} {
+		h := get(t, c, base+tc.mode, tc.header...)
+		if h.status != tc.status || !strings.Contains(h.body, tc.body) {
+			t.Errorf("%s %v: %d %s", tc.mode, tc.header, h.status, h.body)
+		}
+		if tc.status == 302 && (!strings.Contains(h.loc, "/cdn-cgi/access/login/fa.localhost") || !strings.Contains(h.loc, "redirect_url=%2Fx")) {
+			t.Errorf("%s: the login must return to the original path on the app host: %s", tc.mode, h.loc)
+		}
+	}
+	// nginx mode takes the host from Host, never from a client's
+	// X-Forwarded-Host.
+	h = get(t, c, base+"nginx", "X-Original-URI", "/", "X-Forwarded-Host", "fa.localhost")
+	if h.status != http.StatusForbidden || !strings.Contains(h.body, "localhost") {
+		t.Errorf("nginx mode with a client's X-Forwarded-Host: %d %s", h.status, h.body)
+	}
+}
