@@ -13,8 +13,10 @@ import (
 	"github.com/ssogate/ssogate/internal/api"
 )
 
-// Masked stands for a stored secret in responses. Sending it back in an
-// update keeps the stored secret, so clients can PUT what they GET.
+// Masked is what ssogate once showed for a stored secret. Responses now
+// leave write-only secrets out, as Cloudflare does (the Terraform provider
+// keeps the secret from its state only when the API leaves it out); an
+// update that sends the mask back still keeps the stored secret.
 const Masked = "**********"
 
 // IdentityProvider is an identity provider as the API shows it.
@@ -31,41 +33,79 @@ type IdentityProvider struct {
 // OIDCConfig is the configuration of a generic OIDC provider
 // (cloudflare-api.md §4.2) plus IssuerURL, from which the endpoints are
 // discovered when they are not given (authentik's
-// https://authentik.company/application/o/<slug>/).
+// https://authentik.company/application/o/<slug>/). It holds what the
+// client set — an optional field never sent stays unset and is not
+// returned, so a client that compares what it sent with what it reads
+// (Terraform) sees no drift; Effective applies the defaults where the
+// configuration is used. The client secret is sealed in its own column,
+// never here.
 type OIDCConfig struct {
 	ClientID       string   `json:"client_id"`
-	ClientSecret   string   `json:"client_secret,omitempty"`
 	AuthURL        string   `json:"auth_url"`
 	TokenURL       string   `json:"token_url"`
 	CertsURL       string   `json:"certs_url"`
 	IssuerURL      string   `json:"issuer_url,omitempty"`
-	Scopes         []string `json:"scopes"`
-	PKCEEnabled    bool     `json:"pkce_enabled"`
-	EmailClaimName string   `json:"email_claim_name"`
-	Claims         []string `json:"claims"`
+	Scopes         []string `json:"scopes,omitzero"`
+	PKCEEnabled    *bool    `json:"pkce_enabled,omitempty"`
+	EmailClaimName string   `json:"email_claim_name,omitempty"`
+	Claims         []string `json:"claims,omitzero"`
 	SAMLConfig
 }
 
 // SAMLConfig is the configuration of a SAML provider, with Cloudflare's
 // names; IssuerURL (the IdP's entity ID) is shared with OIDC. Stored with
 // the OIDC fields in one document; a SAML provider's responses show only
-// these (see IdentityProvider.MarshalJSON).
+// these (see IdentityProvider.MarshalJSON). IdPPublicCerts are kept as
+// sent (PEM or the bare base64 body); Effective makes them PEM.
 type SAMLConfig struct {
 	SSOTargetURL       string   `json:"sso_target_url,omitempty"`
 	IdPPublicCerts     []string `json:"idp_public_certs,omitempty"`
 	EmailAttributeName string   `json:"email_attribute_name,omitempty"`
-	Attributes         []string `json:"attributes,omitempty"`
-	SignRequest        bool     `json:"sign_request,omitempty"`
+	Attributes         []string `json:"attributes,omitzero"`
+	SignRequest        *bool    `json:"sign_request,omitempty"`
 }
 
-// samlView is a SAML provider's config block in responses.
+// Defaults applied where a configuration is used (Effective).
+var (
+	defaultScopes     = []string{"openid", "email", "profile"}
+	defaultEmailClaim = "email"
+)
+
+// PKCE reports whether the login uses PKCE (off unless set).
+func (c OIDCConfig) PKCE() bool { return c.PKCEEnabled != nil && *c.PKCEEnabled }
+
+// Effective is the provider as the login flow uses it: unset fields take
+// their defaults and certificates are PEM.
+func (p IdentityProvider) Effective() IdentityProvider {
+	c := &p.Config
+	if len(c.Scopes) == 0 {
+		c.Scopes = defaultScopes
+	}
+	if c.EmailClaimName == "" {
+		c.EmailClaimName = defaultEmailClaim
+	}
+	if c.Claims == nil {
+		c.Claims = []string{}
+	}
+	if c.Attributes == nil {
+		c.Attributes = []string{}
+	}
+	certs := make([]string, len(c.IdPPublicCerts))
+	for i, cert := range c.IdPPublicCerts {
+		certs[i] = pemCert(cert)
+	}
+	c.IdPPublicCerts = certs
+	return p
+}
+
+// samlView is a SAML provider's config block in responses: what was set.
 type samlView struct {
 	IssuerURL          string   `json:"issuer_url"`
 	SSOTargetURL       string   `json:"sso_target_url"`
 	IdPPublicCerts     []string `json:"idp_public_certs"`
-	EmailAttributeName string   `json:"email_attribute_name"`
-	Attributes         []string `json:"attributes"`
-	SignRequest        bool     `json:"sign_request"`
+	EmailAttributeName string   `json:"email_attribute_name,omitempty"`
+	Attributes         []string `json:"attributes,omitzero"`
+	SignRequest        *bool    `json:"sign_request,omitempty"`
 }
 
 // MarshalJSON shows each type's own config block.
@@ -80,9 +120,6 @@ func (p IdentityProvider) MarshalJSON() ([]byte, error) {
 		Config samlView `json:"config"`
 	}{plain(p), samlView{IssuerURL: c.IssuerURL, SSOTargetURL: c.SSOTargetURL, IdPPublicCerts: c.IdPPublicCerts,
 		EmailAttributeName: c.EmailAttributeName, Attributes: c.Attributes, SignRequest: c.SignRequest}}
-	if v.Config.Attributes == nil {
-		v.Config.Attributes = []string{}
-	}
 	return json.Marshal(v)
 }
 
@@ -180,30 +217,21 @@ func mergeOIDC(c *OIDCConfig, in OIDCConfigRaw) {
 		c.Scopes = *in.Scopes
 	}
 	if in.PKCEEnabled != nil {
-		c.PKCEEnabled = *in.PKCEEnabled
+		c.PKCEEnabled = in.PKCEEnabled
 	}
 	if in.Claims != nil {
 		c.Claims = *in.Claims
 	}
 }
 
-// completeOIDC fills defaults, discovers missing endpoints from the issuer
-// and checks every URL.
+// completeOIDC discovers missing endpoints from the issuer and checks
+// every URL. Defaults are not stored (Effective applies them).
 func (s *Service) completeOIDC(ctx context.Context, c *OIDCConfig) error {
 	if c.ClientID == "" {
 		return api.Invalid("/config/client_id", "config.client_id is required (the OAuth client id from the IdP)")
 	}
-	if len(c.Scopes) == 0 {
-		c.Scopes = []string{"openid", "email", "profile"}
-	}
-	if !contains(c.Scopes, "openid") {
-		return api.Invalid("/config/scopes", "config.scopes must include \"openid\"")
-	}
-	if c.EmailClaimName == "" {
-		c.EmailClaimName = "email"
-	}
-	if c.Claims == nil {
-		c.Claims = []string{}
+	if len(c.Scopes) > 0 && !contains(c.Scopes, "openid") {
+		return api.Invalid("/config/scopes", "config.scopes must include \"openid\" (leave it out for openid email profile)")
 	}
 	if c.IssuerURL != "" && (c.AuthURL == "" || c.TokenURL == "" || c.CertsURL == "") {
 		if err := s.discover(ctx, c); err != nil {

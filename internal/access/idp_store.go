@@ -41,15 +41,8 @@ func (s *Service) getIdP(ctx context.Context, q store.Querier, accountID, id str
 	return r, err
 }
 
-// view is what responses carry: the secret masked.
-func (r idpRow) view() IdentityProvider {
-	p := r.IdentityProvider
-	p.Config.ClientSecret = ""
-	if r.sealed != "" {
-		p.Config.ClientSecret = Masked
-	}
-	return p
-}
+// view is what responses carry: never the secret, which is write-only.
+func (r idpRow) view() IdentityProvider { return r.IdentityProvider }
 
 // ListIdPs returns the account's identity providers, oldest first.
 func (s *Service) ListIdPs(ctx context.Context, accountID string) ([]IdentityProvider, error) {
@@ -70,19 +63,20 @@ func (s *Service) ListIdPs(ctx context.Context, accountID string) ([]IdentityPro
 	return out, rows.Err()
 }
 
-// GetIdP returns one identity provider, secret masked.
+// GetIdP returns one identity provider, without its secret.
 func (s *Service) GetIdP(ctx context.Context, accountID, id string) (IdentityProvider, error) {
 	r, err := s.getIdP(ctx, s.db, accountID, id)
 	return r.view(), err
 }
 
-// IdPSecret returns an identity provider with its client secret opened,
-// for the login flow only.
+// IdPSecret returns an identity provider with its defaults applied
+// (Effective) and its client secret opened, for the login flow only.
 func (s *Service) IdPSecret(ctx context.Context, accountID, id string) (IdentityProvider, string, error) {
 	r, err := s.getIdP(ctx, s.db, accountID, id)
 	if err != nil {
 		return IdentityProvider{}, "", err
 	}
+	r.IdentityProvider = r.Effective()
 	if r.sealed == "" {
 		return r.IdentityProvider, "", nil // SAML: no secret
 	}

@@ -162,7 +162,7 @@ func TestAccessManagedFromDashboard(t *testing.T) {
 	}
 	done("create SAML IdP", b.post(base+"/identity-providers", saml(func(v url.Values) { v.Set("email_attribute_name", "mail") })), "idp_created")
 	idps, _ := env.App.Access.ListIdPs(context.Background(), env.AccountID)
-	if len(idps) != 2 || idps[0].Type != "oidc" || !idps[0].Config.PKCEEnabled || idps[1].Type != "saml" || idps[1].Config.EmailAttributeName != "mail" {
+	if len(idps) != 2 || idps[0].Type != "oidc" || !idps[0].Config.PKCE() || idps[1].Type != "saml" || idps[1].Config.EmailAttributeName != "mail" {
 		t.Fatalf("providers: %+v", idps)
 	}
 	if _, secret, err := env.App.Access.IdPSecret(context.Background(), env.AccountID, idps[0].ID); err != nil || secret != oidcSecret {

@@ -157,7 +157,7 @@ func (p *Portal) renderChooser(w http.ResponseWriter, r *http.Request, org orgIn
 func provider(idp access.IdentityProvider, secret string) oidcrp.Provider {
 	c := idp.Config
 	return oidcrp.Provider{ClientID: c.ClientID, ClientSecret: secret, AuthURL: c.AuthURL, TokenURL: c.TokenURL,
-		CertsURL: c.CertsURL, Issuer: c.IssuerURL, Scopes: c.Scopes, PKCE: c.PKCEEnabled, EmailClaim: c.EmailClaimName,
+		CertsURL: c.CertsURL, Issuer: c.IssuerURL, Scopes: c.Scopes, PKCE: c.PKCE(), EmailClaim: c.EmailClaimName,
 		Claims: c.Claims}
 }
 

@@ -105,10 +105,11 @@ func TestSAMLLogin(t *testing.T) {
 	if md.status != http.StatusOK || !strings.Contains(md.body, `entityID="`+acs+`"`) || !strings.Contains(md.body, `Location="`+acs+`"`) {
 		t.Errorf("SP metadata: %d %s", md.status, md.body)
 	}
-	// The API shows the SAML config block, certificates public, no OIDC keys.
+	// The API shows the SAML config block, certificates public, no OIDC keys,
+	// and no default it was not sent (sign_request; issue 11).
 	r := a.env.Do("GET", "/accounts/"+a.accountID+"/access/identity_providers/"+idpID, a.token, nil)
 	cfg := r.JSON(t)["result"].(map[string]any)["config"].(map[string]any)
-	if cfg["sso_target_url"] == nil || cfg["idp_public_certs"] == nil || cfg["client_id"] != nil || cfg["sign_request"] != false {
+	if cfg["sso_target_url"] == nil || cfg["idp_public_certs"] == nil || cfg["client_id"] != nil || cfg["sign_request"] != nil {
 		t.Errorf("SAML config in the API: %v", cfg)
 	}
 }
