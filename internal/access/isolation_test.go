@@ -17,7 +17,7 @@ import (
 
 // acmeAccount is an account with one of every Access object.
 type acmeAccount struct {
-	id, idp, app, policy, appPolicy string
+	id, idp, app, policy, appPolicy, serviceToken string
 }
 
 func seedAcme(t *testing.T, env *apptest.Env) acmeAccount {
@@ -37,6 +37,12 @@ func seedAcme(t *testing.T, env *apptest.Env) acmeAccount {
 		t.Fatal(err)
 	}
 	a.appPolicy = p.ID
+	st, err := c.ZeroTrust.Access.ServiceTokens.New(context.Background(), zero_trust.AccessServiceTokenNewParams{
+		AccountID: cloudflare.F(a.id), Name: cloudflare.F("CI")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.serviceToken = st.ID
 	return a
 }
 
@@ -46,7 +52,8 @@ func snapshot(t *testing.T, env *apptest.Env, a acmeAccount) map[string]any {
 	out := map[string]any{}
 	base := "/accounts/" + a.id + "/access"
 	for _, p := range []string{"/organizations", "/identity_providers", "/identity_providers/" + a.idp, "/apps", "/apps/" + a.app,
-		"/apps/" + a.app + "/policies", "/apps/" + a.app + "/policies/" + a.appPolicy, "/policies", "/policies/" + a.policy} {
+		"/apps/" + a.app + "/policies", "/apps/" + a.app + "/policies/" + a.appPolicy, "/policies", "/policies/" + a.policy,
+		"/service_tokens", "/service_tokens/" + a.serviceToken} {
 		r := env.Do("GET", base+p, env.Token, nil)
 		if r.Status != 200 {
 			t.Fatalf("GET %s: %d %s", p, r.Status, r.Body)
@@ -68,6 +75,8 @@ func bodyFor(method, path string) any {
 	case strings.Contains(path, "/identity_providers"):
 		return map[string]any{"name": "Hijacked", "type": "oidc", "config": map[string]any{"client_id": "x", "client_secret": "y",
 			"auth_url": "https://evil.example.com/a", "token_url": "https://evil.example.com/t", "certs_url": "https://evil.example.com/k"}}
+	case strings.Contains(path, "/service_tokens"):
+		return map[string]any{"name": "Hijacked", "duration": "forever"}
 	case strings.HasSuffix(path, "/policies") || strings.HasSuffix(path, "{policy_id}"):
 		return map[string]any{"name": "Hijacked", "decision": "allow", "include": []any{map[string]any{"everyone": map[string]any{}}}}
 	case strings.Contains(path, "/apps"):
@@ -86,7 +95,8 @@ func TestAccountIsolation(t *testing.T) {
 	other, otherToken := env.NewAccount("Mallory Inc")
 	before := snapshot(t, env, a)
 
-	ids := map[string]string{"{account_id}": a.id, "{idp_id}": a.idp, "{app_id}": a.app, "{policy_id}": a.appPolicy}
+	ids := map[string]string{"{account_id}": a.id, "{idp_id}": a.idp, "{app_id}": a.app, "{policy_id}": a.appPolicy,
+		"{service_token_id}": a.serviceToken}
 	n := 0
 	for _, r := range env.App.API.Routes() {
 		if !strings.Contains(r.Path, "/access/") {
@@ -150,6 +160,9 @@ func TestAccountIsolation(t *testing.T) {
 			{"GET", "/apps/" + a.app + "/policies/" + a.appPolicy}, {"PUT", "/apps/" + a.app + "/policies/" + a.appPolicy},
 			{"DELETE", "/apps/" + a.app + "/policies/" + a.appPolicy},
 			{"GET", "/policies/" + a.policy}, {"PUT", "/policies/" + a.policy}, {"DELETE", "/policies/" + a.policy},
+			{"GET", "/service_tokens/" + a.serviceToken}, {"PUT", "/service_tokens/" + a.serviceToken},
+			{"DELETE", "/service_tokens/" + a.serviceToken}, {"POST", "/service_tokens/" + a.serviceToken + "/rotate"},
+			{"POST", "/service_tokens/" + a.serviceToken + "/refresh"},
 		} {
 			resp := env.Do(tc.method, base+tc.path, otherToken, bodyFor(tc.method, "/accounts/{account_id}/access"+templateOf(tc.path)))
 			if resp.Status != 404 {
@@ -182,6 +195,8 @@ func TestAccountIsolation(t *testing.T) {
 // for bodyFor.
 func templateOf(p string) string {
 	switch {
+	case strings.HasPrefix(p, "/service_tokens"):
+		return "/service_tokens/{service_token_id}"
 	case strings.HasPrefix(p, "/identity_providers"):
 		return "/identity_providers/{idp_id}"
 	case strings.Contains(p, "/policies/"):

@@ -93,4 +93,5 @@ func (s *Service) Mount(rt *api.Router) {
 	rt.Handle(api.Route{Method: "PUT", Path: idps + "/{idp_id}", Permissions: orgWrite, Handle: s.handleUpdateIdP})
 	rt.Handle(api.Route{Method: "DELETE", Path: idps + "/{idp_id}", Permissions: orgWrite, Handle: s.handleDeleteIdP})
 	s.mountApps(rt)
+	s.mountServiceTokens(rt)
 }

@@ -16,9 +16,9 @@ import (
 // an account's organization, an organization by its team domain — from
 // memory, so an admitted request costs no database round trip.
 //
-// It is one immutable view of every account's organization and
-// applications (with their policies), swapped atomically. The change feed
-// keeps it true: an Access event marks its account dirty, All (a
+// It is one immutable view of every account's organization, applications
+// (with their policies) and service tokens, swapped atomically. The change
+// feed keeps it true: an Access event marks its account dirty, All (a
 // reconnection, the periodic safety net) marks everything dirty; the next
 // request that reads it reloads what is dirty first — one account's rows,
 // or everything — while other readers wait for that reload rather than
@@ -41,6 +41,8 @@ type Snapshot struct {
 	all   bool            // everything may have changed
 
 	reload sync.Mutex // one reload at a time; readers of a dirty view wait
+
+	seen lastSeen // service tokens' last use, recorded at most once a minute
 }
 
 // view is one consistent picture, indexed for the lookups.
@@ -49,12 +51,14 @@ type view struct {
 	byHost      map[string][]*App // self-hosted apps by host, longest domain first
 	byAUD       map[string]*App
 	orgByDomain map[string]*Organization
+	byClientID  map[string]*ServiceToken
 }
 
 // accountView is what one account contributes.
 type accountView struct {
-	org  *Organization // nil: no Access organization
-	apps []*App
+	org    *Organization // nil: no Access organization
+	apps   []*App
+	tokens []*ServiceToken
 }
 
 // NewSnapshot returns the snapshot of svc's configuration, kept current by
@@ -152,10 +156,13 @@ func (s *Snapshot) build(ctx context.Context, old *view, dirty map[string]bool, 
 // index builds the lookup maps of a set of accounts.
 func index(accounts map[string]*accountView) *view {
 	v := &view{accounts: accounts, byHost: map[string][]*App{}, byAUD: map[string]*App{},
-		orgByDomain: map[string]*Organization{}}
+		orgByDomain: map[string]*Organization{}, byClientID: map[string]*ServiceToken{}}
 	for _, av := range accounts {
 		if av.org != nil {
 			v.orgByDomain[av.org.AuthDomain] = av.org
+		}
+		for _, t := range av.tokens {
+			v.byClientID[t.ClientID] = t
 		}
 		for _, a := range av.apps {
 			v.byAUD[a.AUD] = a
@@ -254,9 +261,9 @@ func (s *Snapshot) OrganizationByDomain(ctx context.Context, authDomain string) 
 	return nil, store.ErrNotFound
 }
 
-// loadAccounts reads the organizations and applications (with their
-// policies) of one account, or of every account when accountID is "", in
-// three queries whatever their number.
+// loadAccounts reads the organizations, applications (with their
+// policies) and service tokens of one account, or of every account when
+// accountID is "", in four queries whatever their number.
 func (s *Service) loadAccounts(ctx context.Context, accountID string) (map[string]*accountView, error) {
 	where, args := "", []any{}
 	if accountID != "" {
@@ -303,6 +310,14 @@ func (s *Service) loadAccounts(ctx context.Context, accountID string) (map[strin
 	}
 	if err := closeRows(rows); err != nil {
 		return nil, err
+	}
+	tokens, err := listServiceTokens(ctx, s.db, accountID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range tokens {
+		av := get(tokens[i].AccountID)
+		av.tokens = append(av.tokens, &tokens[i])
 	}
 	return out, s.loadLinkedPolicies(ctx, accountID, byID)
 }

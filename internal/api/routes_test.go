@@ -55,6 +55,7 @@ func TestRouteTable(t *testing.T) {
 		"auth_url":"https://idp.example/a","token_url":"https://idp.example/t","certs_url":"https://idp.example/k"}}`)
 	pol := created("/access/policies", `{"name":"p","decision":"allow","include":[{"everyone":{}}]}`)
 	app := created("/access/apps", `{"type":"self_hosted","name":"app","domain":"app.betacorp.company","policies":["`+pol+`"]}`)
+	serviceToken := created("/access/service_tokens", `{"name":"ci"}`)
 	member := send(t, env, "POST", "/accounts/"+b+"/members", bearer(bToken),
 		[]byte(`{"email":"member@betacorp.company","roles":["`+accounts.Roles()[1].ID+`"]}`))
 	if member.Status != http.StatusOK {
@@ -69,6 +70,7 @@ func TestRouteTable(t *testing.T) {
 		"idp_id":           idp,
 		"app_id":           app,
 		"policy_id":        pol,
+		"service_token_id": serviceToken,
 	}
 	before := snapshot(t, env, b, bToken)
 
