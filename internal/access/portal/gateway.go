@@ -21,8 +21,12 @@ import (
 // token the browser is sent to the team domain's login with a signed
 // meta token and a per-app CSRF cookie; after login the team domain hands
 // it back to /cdn-cgi/access/authorized, which mints the application token
-// (CF_Authorization on the app host). Proxying allowed requests to an
-// origin is not built yet: an allowed request gets a page saying so.
+// (CF_Authorization on the app host). An admitted request is proxied to
+// the app's origin (proxy.go), or, for an app without one, answered with a
+// page naming the user; forward auth (forwardauth.go) answers the same
+// question for a proxy in front of the app. The admitted path reads no
+// rows: the app, organization and session come from memory (snapshot,
+// session cache), kept current by the change feed.
 
 // Cookie and header names on application hosts, as Access names them.
 const (

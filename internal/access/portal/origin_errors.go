@@ -110,8 +110,8 @@ func originFailed(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	f := classifyOriginError(err)
-	originErrors.add(call.app.ID, f)
 	p := call.p
+	p.originErrors.add(call.app.ID, f)
 	p.log.Warn("access proxy: origin failed", "app", call.app.Name, "app_id", call.app.ID, "failure", f.String(),
 		"origin", hostOf(call.app.OriginURL), "error", err)
 	p.setPageHeaders(w) // this page is ssogate's again
@@ -140,7 +140,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF && !b.failed && b.req.Context().Err() == nil {
 		b.failed = true
 		if call := callOf(b.req); call != nil {
-			originErrors.add(call.app.ID, failClosed)
+			call.p.originErrors.add(call.app.ID, failClosed)
 			call.p.log.Warn("access proxy: origin failed during its response", "app", call.app.Name, "app_id", call.app.ID,
 				"error", err)
 		}
@@ -160,11 +160,8 @@ type OriginErrorCounts struct {
 	Connect, TLS, Timeout, Closed, Other uint64
 }
 
-// originErrorCounter counts failures per app id; like the origin proxies
-// it is process-wide until portal.go can hold it.
+// originErrorCounter counts failures per app id.
 type originErrorCounter struct{ byApp sync.Map } // app id → *[numFailures]atomic.Uint64
-
-var originErrors = &originErrorCounter{}
 
 func (c *originErrorCounter) add(appID string, f originFailure) {
 	v, ok := c.byApp.Load(appID)
@@ -179,7 +176,7 @@ func (c *originErrorCounter) add(appID string, f originFailure) {
 // endpoint, a health page or a test.
 func (p *Portal) OriginErrors() map[string]OriginErrorCounts {
 	out := map[string]OriginErrorCounts{}
-	originErrors.byApp.Range(func(k, v any) bool {
+	p.originErrors.byApp.Range(func(k, v any) bool {
 		n := v.(*[numFailures]atomic.Uint64)
 		out[k.(string)] = OriginErrorCounts{Connect: n[failConnect].Load(), TLS: n[failTLS].Load(),
 			Timeout: n[failTimeout].Load(), Closed: n[failClosed].Load(), Other: n[failOther].Load()}

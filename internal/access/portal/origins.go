@@ -45,10 +45,9 @@ type originPool struct {
 	max   int
 }
 
-// origins is process-wide, as connection pools are a process resource;
-// app ids are unique, so Portals in one process (tests) do not collide.
-// It belongs in Portal, once portal.go can take the field.
-var origins = &originPool{byApp: map[string]*originProxy{}, max: maxOriginProxies}
+func newOriginPool() *originPool {
+	return &originPool{byApp: map[string]*originProxy{}, max: maxOriginProxies}
+}
 
 // get returns app's origin proxy, building it when the app is new or its
 // origin settings changed (the old one's idle connections are closed;

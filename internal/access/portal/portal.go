@@ -43,6 +43,10 @@ type Portal struct {
 	snap     *access.Snapshot
 	sessions *sessionCache
 	feed     *changes.Feed
+	// origins holds a reverse proxy and connection pool per application;
+	// originErrors counts their failures.
+	origins      *originPool
+	originErrors *originErrorCounter
 }
 
 // Config configures a Portal.
@@ -73,7 +77,8 @@ func New(db *store.DB, svc *access.Service, km *keys.Manager, cfg Config, log *s
 	p := &Portal{db: db, access: svc, keys: km, log: log, now: cfg.Now, leeway: 60 * time.Second,
 		domain: cfg.AccessDomain, secure: cfg.Secure, idpHTTP: cfg.IdPClient, dashboardACS: cfg.DashboardACS,
 		mux: http.NewServeMux(), idpKeys: oidcrp.NewKeyCache(), trusted: cfg.TrustedProxies,
-		snap: access.NewSnapshot(svc, cfg.Feed), sessions: newSessionCache(cfg.SessionCacheSize, cfg.Feed), feed: cfg.Feed}
+		snap: access.NewSnapshot(svc, cfg.Feed), sessions: newSessionCache(cfg.SessionCacheSize, cfg.Feed), feed: cfg.Feed,
+		origins: newOriginPool(), originErrors: &originErrorCounter{}}
 	// Forms post to this host and, for the SSO App, to the dashboard.
 	formTargets := "'self'"
 	if u, err := url.Parse(cfg.DashboardACS); err == nil && u.Host != "" {

@@ -42,7 +42,7 @@ func callOf(r *http.Request) *proxyCall {
 // Only here, after admission, are the server's deadlines lifted, so
 // downloads, server-sent events and uploads may outlast them (stream.go).
 func (p *Portal) proxy(w http.ResponseWriter, r *http.Request, app *access.App, id Identity) {
-	op, err := origins.get(app)
+	op, err := p.origins.get(app)
 	if err != nil {
 		p.log.Warn("access proxy: origin misconfigured", "app", app.Name, "app_id", app.ID, "error", err)
 		p.render(w, http.StatusBadGateway, "error", &pageError{status: http.StatusBadGateway, title: "Application unavailable",
