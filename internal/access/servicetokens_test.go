@@ -1,9 +1,12 @@
 package access_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/ssogate/ssogate/internal/access"
 	"github.com/ssogate/ssogate/internal/apptest"
+	"github.com/ssogate/ssogate/internal/store/storetest"
 )
 
 var (
@@ -435,4 +439,53 @@ func TestServiceTokenCredentials(t *testing.T) {
 	if id, s, ok := access.ServiceTokenCredentials(h, "X-Machine-Auth"); !ok || id != "" || s != "" {
 		t.Errorf("malformed single header: %q %q %v", id, s, ok)
 	}
+}
+
+// TestServiceTokenChangesReachEveryInstance: with two instances on one
+// PostgreSQL, a rotation, a grace period ended early and a deletion made
+// through one are enforced by the other's in-memory check within a second.
+func TestServiceTokenChangesReachEveryInstance(t *testing.T) {
+	if os.Getenv(storetest.EnvURL) == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set: CI must run this on PostgreSQL", storetest.EnvURL)
+		}
+		t.Skipf("needs PostgreSQL (%s)", storetest.EnvURL)
+	}
+	url, key := storetest.PostgresURL(t), base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	a := apptest.New(t, apptest.WithDatabaseURL(url), apptest.WithSecretKey(key))
+	b := apptest.New(t, apptest.WithDatabaseURL(url), apptest.WithSecretKey(key))
+	onB := access.NewSnapshot(b.App.Access, b.App.Feed)
+	ctx := context.Background()
+	base := "/accounts/" + a.AccountID + "/access/service_tokens"
+	tok := resultOf(t, a.Do("POST", base, a.Token, `{"name":"CI"}`), 201)
+	id, clientID, secret := tok["id"].(string), tok["client_id"].(string), tok["client_secret"].(string)
+	if _, err := onB.CheckServiceToken(ctx, a.AccountID, clientID, secret); err != nil {
+		t.Fatalf("b does not accept a's new token: %v", err)
+	}
+	refusedOnB := func(what, secret string, want error) {
+		t.Helper()
+		start := time.Now()
+		for {
+			_, err := onB.CheckServiceToken(ctx, a.AccountID, clientID, secret)
+			if errors.Is(err, want) {
+				break
+			}
+			if time.Since(start) > time.Second {
+				t.Fatalf("%s: b still answers %v after 1s", what, err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Logf("%s reached b in %v", what, time.Since(start).Round(time.Millisecond))
+	}
+	r := resultOf(t, a.Do("POST", base+"/"+id+"/rotate", a.Token, `{"previous_client_secret_expires_at":"2999-01-01T00:00:00Z"}`), 200)
+	if _, err := onB.CheckServiceToken(ctx, a.AccountID, clientID, secret); err != nil {
+		t.Fatalf("the previous secret in its grace period on b: %v", err)
+	}
+	resultOf(t, a.Do("PUT", base+"/"+id, a.Token, `{"previous_client_secret_expires_at":"2000-01-01T00:00:00Z"}`), 200)
+	refusedOnB("ending the previous secret's grace", secret, access.ErrServiceTokenSecret)
+	secret = r["client_secret"].(string)
+	resultOf(t, a.Do("POST", base+"/"+id+"/rotate", a.Token, nil), 200)
+	refusedOnB("rotation", secret, access.ErrServiceTokenSecret)
+	resultOf(t, a.Do("DELETE", base+"/"+id, a.Token, nil), 200)
+	refusedOnB("deletion", secret, access.ErrServiceTokenUnknown)
 }
