@@ -78,7 +78,6 @@ var nginxBlockRE = regexp.MustCompile("(?s)```nginx\n(.*?)```")
 // server that proxies the team domain to ssogate.
 func startNginx(t *testing.T, port, ssogate, upstream string) {
 	t.Helper()
-	apptest.NeedCommand(t, "nginx", "apt-get install -y nginx")
 	doc, err := os.ReadFile("../../../docs/forward-auth.md")
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +121,56 @@ http {
 			t.Logf("nginx output: %s\nerror.log: %s", out.String(), log)
 		}
 	})
+	waitListening(t, port, func() string {
+		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		return out.String() + string(log)
+	})
+}
+
+var caddyBlockRE = regexp.MustCompile("(?s)```caddy\n(.*?)```")
+
+// startCaddy runs caddy on port with docs/forward-auth.md's site block —
+// only its addresses substituted — for app host fa.localhost, plus a site
+// that proxies the team domain to ssogate.
+func startCaddy(t *testing.T, port, ssogate, upstream string) {
+	t.Helper()
+	doc, err := os.ReadFile("../../../docs/forward-auth.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := caddyBlockRE.FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/forward-auth.md has no caddy block")
+	}
+	block := strings.NewReplacer("app.example.com {", "http://fa.localhost:"+port+" {",
+		"127.0.0.1:8080", ssogate, "127.0.0.1:3000", upstream).Replace(string(m[1]))
+	dir := t.TempDir()
+	conf := "{\n\tadmin off\n\tauto_https off\n\tpersist_config off\n}\n" + block +
+		"\nhttp://acme.access.localhost:" + port + " {\n\treverse_proxy " + ssogate + "\n}\n"
+	path := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("caddy", "run", "--config", path, "--adapter", "caddyfile")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	out := &apptest.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("caddy output: %s", out.String())
+		}
+	})
+	waitListening(t, port, func() string { return out.String() })
+}
+
+// waitListening waits up to 10 s for a proxy to listen on port.
+func waitListening(t *testing.T, port string, output func() string) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		conn, err := net.Dial("tcp", "127.0.0.1:"+port)
@@ -130,28 +179,46 @@ http {
 			return
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Fatalf("nginx did not start: %s %s", out.String(), log)
+			t.Fatalf("the proxy did not start: %s", output())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // Issue 10: nginx from Debian, configured with the documented block,
-// protects an upstream through ssogate's forward auth: an anonymous
-// browser signs in through the reference IdP and lands on its deep link;
-// the upstream gets an assertion go-oidc verifies and the email, never a
-// client's spoofed headers; forged, expired and revoked tokens and a
-// denied user get the right answers.
+// protects an upstream through ssogate's forward auth.
 func TestForwardAuthNginx(t *testing.T) {
+	apptest.NeedCommand(t, "nginx", "apt-get install -y nginx")
 	port := freePort(t)
 	clock := apptest.NewClock(time.Now())
 	a := behindProxy(t, port, apptest.WithNow(clock.Now))
 	origin := echoOrigin(t)
-	_, aud := a.app(t, `{"type":"self_hosted","name":"FA","domain":"fa.localhost","session_duration":"2h","policies":["`+a.staffPolicy+`"]}`)
 	startNginx(t, port, a.env.Server.Listener.Addr().String(), strings.TrimPrefix(origin.URL, "http://"))
-	base := "http://fa.localhost:" + port
+	checkForwardAuth(t, a, "http://fa.localhost:"+port, clock)
+}
 
+// Issue 10: Caddy v2, built from the Go module proxy (CI builds it once
+// and caches it), configured with the documented block, does the same.
+func TestForwardAuthCaddy(t *testing.T) {
+	apptest.NeedCommand(t, "caddy", "GOBIN=… go install github.com/caddyserver/caddy/v2/cmd/caddy@v2.11.9")
+	port := freePort(t)
+	clock := apptest.NewClock(time.Now())
+	a := behindProxy(t, port, apptest.WithNow(clock.Now))
+	origin := echoOrigin(t)
+	startCaddy(t, port, a.env.Server.Listener.Addr().String(), strings.TrimPrefix(origin.URL, "http://"))
+	checkForwardAuth(t, a, "http://fa.localhost:"+port, clock)
+}
+
+// checkForwardAuth drives a proxy protecting an upstream through
+// ssogate's forward auth at base: an anonymous browser signs in through
+// the reference IdP and lands on its deep link; the upstream gets an
+// assertion go-oidc verifies and the email, never a client's spoofed
+// headers; forged, revoked and expired tokens and a denied user get the
+// right answers.
+func checkForwardAuth(t *testing.T, a *acme, base string, clock *apptest.Clock) {
+	t.Helper()
+	_, aud := a.app(t, `{"type":"self_hosted","name":"FA","domain":"fa.localhost","session_duration":"2h","policies":["`+a.staffPolicy+`"]}`)
+	port := base[strings.LastIndex(base, ":")+1:]
 	// Anonymous → team login → IdP → /authorized → the deep link.
 	c := loopbackBrowser()
 	final, hops := a.appLogin(t, c, base+"/deep/link?q=1&r=two", "alice")
