@@ -52,6 +52,11 @@ func (d *Dashboard) routes() {
 	m.HandleFunc("GET /{account_id}/access/policies/new", d.inAccount(d.handleNewPolicy))
 	m.HandleFunc("POST /{account_id}/access/policies", d.inAccount(d.handleCreatePolicy))
 	m.HandleFunc("POST /{account_id}/access/policies/{id}/delete", d.inAccount(d.handleDeletePolicy))
+	m.HandleFunc("GET /{account_id}/access/service-tokens", d.inAccount(d.handleServiceTokens))
+	m.HandleFunc("POST /{account_id}/access/service-tokens", d.inAccount(d.handleCreateServiceToken))
+	m.HandleFunc("POST /{account_id}/access/service-tokens/{id}/rotate", d.inAccount(d.handleRotateServiceToken))
+	m.HandleFunc("POST /{account_id}/access/service-tokens/{id}/refresh", d.inAccount(d.handleRefreshServiceToken))
+	m.HandleFunc("POST /{account_id}/access/service-tokens/{id}/delete", d.inAccount(d.handleDeleteServiceToken))
 
 	m.HandleFunc("GET /{account_id}/audit-log", d.inAccount(d.handleAuditLog))
 
