@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ssogate/ssogate/internal/access/policy"
 	"github.com/ssogate/ssogate/internal/ids"
 	"github.com/ssogate/ssogate/internal/store"
 )
@@ -110,6 +112,26 @@ func (s *Snapshot) CheckServiceToken(ctx context.Context, accountID, clientID, c
 	}
 	s.seen.record(s.svc, t, now)
 	return *t, nil
+}
+
+// AdmitServiceToken is the whole service-token decision for a request to
+// app: CheckServiceToken in app's account, then app's policies through
+// policy.EvaluateServiceToken with the client's address. A refused token
+// is an error (the sentinels above) and no decision; a valid one gets the
+// decision, whose Result is policy.ResultAllow when a Service Auth policy
+// admits it (Policy names it), policy.ResultBypass when a bypass policy
+// lets the request through without any token, else policy.ResultDeny with
+// the reasons.
+func (s *Snapshot) AdmitServiceToken(ctx context.Context, app *App, clientID, clientSecret string, ip netip.Addr) (ServiceToken, policy.Decision, error) {
+	t, err := s.CheckServiceToken(ctx, app.AccountID, clientID, clientSecret)
+	if err != nil {
+		return t, policy.Decision{}, err
+	}
+	pols := make([]policy.Policy, len(app.Policies))
+	for i, p := range app.Policies {
+		pols[i] = p.Decidable()
+	}
+	return t, policy.EvaluateServiceToken(pols, policy.ServiceToken{ID: t.ID, IP: ip}), nil
 }
 
 // secretMatches compares the secret's hash with the current one and, while

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/netip"
 	"os"
 	"regexp"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/cloudflare/cloudflare-go/v6/zero_trust"
 
 	"github.com/ssogate/ssogate/internal/access"
+	"github.com/ssogate/ssogate/internal/access/policy"
 	"github.com/ssogate/ssogate/internal/apptest"
 	"github.com/ssogate/ssogate/internal/store/storetest"
 )
@@ -488,4 +490,57 @@ func TestServiceTokenChangesReachEveryInstance(t *testing.T) {
 	refusedOnB("rotation", secret, access.ErrServiceTokenSecret)
 	resultOf(t, a.Do("DELETE", base+"/"+id, a.Token, nil), 200)
 	refusedOnB("deletion", secret, access.ErrServiceTokenUnknown)
+}
+
+// TestAdmitServiceToken: the gateway's one call — the check, then the
+// application's policies — and the policy rules through the API.
+func TestAdmitServiceToken(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := context.Background()
+	c := env.Client(env.Token)
+	acct := env.AccountID
+	base := "/accounts/" + acct + "/access"
+	ci := resultOf(t, env.Do("POST", base+"/service_tokens", env.Token, `{"name":"CI"}`), 201)
+	cron := resultOf(t, env.Do("POST", base+"/service_tokens", env.Token, `{"name":"cron"}`), 201)
+
+	// Service-token rules are refused in allow policies, accepted in
+	// non_identity and deny ones.
+	r := env.Do("POST", base+"/policies", env.Token, `{"name":"x","decision":"allow","include":[{"any_valid_service_token":{}}]}`)
+	if r.Status != 400 || !strings.Contains(string(r.Body), "non_identity (Service Auth)") {
+		t.Errorf("allow policy with a service-token rule: %d %s", r.Status, r.Body)
+	}
+	ciOnly := resultOf(t, env.Do("POST", base+"/policies", env.Token,
+		`{"name":"CI only","decision":"non_identity","include":[{"service_token":{"token_id":"`+ci["id"].(string)+`"}}]}`), 201)
+	app := createApp(t, c, acct, selfHosted("Wiki", "wiki.acmecorp.company"))
+	if r := env.Do("PUT", base+"/apps/"+app["id"].(string), env.Token, `{"policies":["`+ciOnly["id"].(string)+`"]}`); r.Status != 200 {
+		t.Fatalf("link the policy: %d %s", r.Status, r.Body)
+	}
+	snap := access.NewSnapshot(env.App.Access, env.App.Feed)
+	wiki, err := snap.AppForHost(ctx, "wiki.acmecorp.company", "/")
+	if err != nil || wiki == nil {
+		t.Fatalf("app: %v", err)
+	}
+	ip := netip.MustParseAddr("192.0.2.7")
+	tok, d, err := snap.AdmitServiceToken(ctx, wiki, ci["client_id"].(string), ci["client_secret"].(string), ip)
+	if err != nil || d.Result != policy.ResultAllow || d.Policy != ciOnly["id"] || tok.ID != ci["id"] {
+		t.Errorf("CI token: %+v %+v %v", tok, d, err)
+	}
+	if _, d, err := snap.AdmitServiceToken(ctx, wiki, cron["client_id"].(string), cron["client_secret"].(string), ip); err != nil || d.Result != policy.ResultDeny {
+		t.Errorf("cron token, not listed: %+v %v", d, err)
+	}
+	if _, _, err := snap.AdmitServiceToken(ctx, wiki, ci["client_id"].(string), cron["client_secret"].(string), ip); !errors.Is(err, access.ErrServiceTokenSecret) {
+		t.Errorf("CI's id with cron's secret: %v", err)
+	}
+	// A deny policy naming the token blocks it, wherever it sits.
+	block := resultOf(t, env.Do("POST", base+"/policies", env.Token,
+		`{"name":"Block CI","decision":"deny","include":[{"service_token":{"token_id":"`+ci["id"].(string)+`"}}]}`), 201)
+	if r := env.Do("PUT", base+"/apps/"+app["id"].(string), env.Token,
+		`{"policies":[{"id":"`+ciOnly["id"].(string)+`","precedence":1},{"id":"`+block["id"].(string)+`","precedence":2}]}`); r.Status != 200 {
+		t.Fatalf("link the deny policy: %d %s", r.Status, r.Body)
+	}
+	wiki, _ = snap.AppForHost(ctx, "wiki.acmecorp.company", "/")
+	if _, d, err := snap.AdmitServiceToken(ctx, wiki, ci["client_id"].(string), ci["client_secret"].(string), ip); err != nil || d.Result != policy.ResultDeny || d.Policy != block["id"] {
+		t.Errorf("blocked CI token: %+v %v", d, err)
+	}
 }
