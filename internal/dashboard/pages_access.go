@@ -332,17 +332,28 @@ func (d *Dashboard) handleDeleteApp(rq *req) error {
 }
 
 // policyForm is the reusable policy form's values: the include rules the
-// builder offers (Cloudflare's common cases).
+// builder offers (Cloudflare's common cases), and for Service Auth the
+// account's service tokens.
 type policyForm struct {
 	Name, Decision, Domains, Emails, Groups, Error string
-	Everyone                                       bool
+	Everyone, AnyToken                             bool
+	Tokens                                         []access.ServiceToken
+	ChosenTokens                                   map[string]bool
+}
+
+func (d *Dashboard) policyPage(rq *req, status int, f policyForm) error {
+	var err error
+	if f.Tokens, err = d.access.ListServiceTokens(rq.ctx(), rq.account.ID, access.ServiceTokenFilter{}); err != nil {
+		return err
+	}
+	return d.render(rq, status, "access_policy_new", "Add policy", f)
 }
 
 func (d *Dashboard) handleNewPolicy(rq *req) error {
 	if err := rq.need(capManageAccessApps); err != nil {
 		return err
 	}
-	return d.render(rq, http.StatusOK, "access_policy_new", "Add policy", policyForm{Decision: policy.DecisionAllow})
+	return d.policyPage(rq, http.StatusOK, policyForm{Decision: policy.DecisionAllow})
 }
 
 // handleCreatePolicy builds the include rules from the form — one rule per
@@ -353,7 +364,8 @@ func (d *Dashboard) handleCreatePolicy(rq *req) error {
 	}
 	f := policyForm{Name: strings.TrimSpace(rq.PostFormValue("name")), Decision: rq.PostFormValue("decision"),
 		Domains: strings.TrimSpace(rq.PostFormValue("email_domains")), Emails: strings.TrimSpace(rq.PostFormValue("emails")),
-		Groups: strings.TrimSpace(rq.PostFormValue("groups")), Everyone: rq.PostFormValue("everyone") == "on"}
+		Groups: strings.TrimSpace(rq.PostFormValue("groups")), Everyone: rq.PostFormValue("everyone") == "on",
+		AnyToken: rq.PostFormValue("any_valid_service_token") == "on", ChosenTokens: map[string]bool{}}
 	include := []policy.Rule{}
 	for _, dom := range splitList(f.Domains) {
 		include = append(include, policy.EmailDomain(strings.TrimPrefix(dom, "@")))
@@ -370,17 +382,19 @@ func (d *Dashboard) handleCreatePolicy(rq *req) error {
 	if f.Everyone {
 		include = append(include, policy.Everyone())
 	}
-	var err error
-	if f.Decision == policy.DecisionNonIdentity {
-		err = api.Invalid("/decision", "Choose Allow, Deny or Bypass.")
-	} else {
-		_, err = d.access.CreatePolicy(rq.ctx(), rq.account.ID, "", access.PolicyInput{Name: &f.Name, Decision: &f.Decision, Include: &include})
+	if f.AnyToken {
+		include = append(include, policy.AnyValidServiceToken())
 	}
+	for _, id := range rq.PostForm["service_tokens"] {
+		f.ChosenTokens[id] = true
+		include = append(include, policy.ServiceTokenRule(id))
+	}
+	_, err := d.access.CreatePolicy(rq.ctx(), rq.account.ID, "", access.PolicyInput{Name: &f.Name, Decision: &f.Decision, Include: &include})
 	if err == nil {
 		return redirect(rq, "/"+rq.account.ID+"/access?done=policy_created")
 	}
 	if f.Error = refused(err); f.Error != "" {
-		return d.render(rq, http.StatusBadRequest, "access_policy_new", "Add policy", f)
+		return d.policyPage(rq, http.StatusBadRequest, f)
 	}
 	return err
 }

@@ -136,3 +136,34 @@ func TestServiceTokensReadOnlyAndOtherAccounts(t *testing.T) {
 		t.Errorf("read-only posts changed the token: %+v %v", got, err)
 	}
 }
+
+// TestServiceAuthPolicyFromDashboard: the policy form offers Service Auth
+// with the account's service tokens and builds the rules the API takes.
+func TestServiceAuthPolicyFromDashboard(t *testing.T) {
+	env := apptest.New(t)
+	ctx := context.Background()
+	ci, err := env.App.Access.CreateServiceToken(ctx, env.AccountID, access.ServiceTokenInput{Name: ptr("CI")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, env)
+	b.passwordLogin(adminEmail, adminPassword)
+	base := "/" + env.AccountID + "/access"
+	form := b.get(base + "/policies/new")
+	if form.Status != 200 || !strings.Contains(form.Body, `value="non_identity"`) || !strings.Contains(form.Body, `id="policy-token-`+ci.ID+`"`) {
+		t.Fatalf("policy form: %d %s", form.Status, form.Body)
+	}
+	refusedForm(t, env, "an email rule in a Service Auth policy", b.post(base+"/policies", url.Values{"name": {"CI"},
+		"decision": {"non_identity"}, "emails": {"kim@acmecorp.company"}}), `id="policy-service-tokens"`, "cannot be used in a non_identity policy")
+	refusedForm(t, env, "a service token in an allow policy", b.post(base+"/policies", url.Values{"name": {"CI"},
+		"decision": {"allow"}, "service_tokens": {ci.ID}}), `id="policy-token-`+ci.ID+`" name="service_tokens" value="`+ci.ID+`" type="checkbox" checked`, "cannot be used in an allow policy")
+	if p := b.post(base+"/policies", url.Values{"name": {"CI"}, "decision": {"non_identity"}, "service_tokens": {ci.ID},
+		"any_valid_service_token": {"on"}}); p.Status != 303 {
+		t.Fatalf("create Service Auth policy: %d %s", p.Status, p.Body)
+	}
+	pols, err := env.App.Access.ListPolicies(ctx, env.AccountID)
+	if err != nil || len(pols) != 1 || pols[0].Decision != "non_identity" || len(pols[0].Include) != 2 ||
+		pols[0].Include[0].Type != "any_valid_service_token" || pols[0].Include[1].Type != "service_token" {
+		t.Fatalf("policies: %+v %v", pols, err)
+	}
+}
