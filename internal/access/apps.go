@@ -3,8 +3,6 @@ package access
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"net"
 	"net/url"
 	"slices"
@@ -80,31 +78,7 @@ type AppInput struct {
 	OptionsBypass          *bool            `json:"options_preflight_bypass"`
 	OriginURL              *string          `json:"origin_url"`
 	OriginRequest          *OriginRequest   `json:"origin_request"`
-}
-
-// PolicyLinkRaw is one item of an app's policies array: a bare reusable
-// policy id, or {"id":…, "precedence":…}.
-type PolicyLinkRaw struct {
-	ID         string
-	Precedence int
-}
-
-// UnmarshalJSON accepts both forms.
-func (l *PolicyLinkRaw) UnmarshalJSON(b []byte) error {
-	var id string
-	if err := json.Unmarshal(b, &id); err == nil {
-		l.ID = id
-		return nil
-	}
-	var obj struct {
-		ID         string `json:"id"`
-		Precedence int    `json:"precedence"`
-	}
-	if err := json.Unmarshal(b, &obj); err != nil {
-		return fmt.Errorf("each policies item is a policy id or {\"id\":…,\"precedence\":…}")
-	}
-	l.ID, l.Precedence = obj.ID, obj.Precedence
-	return nil
+	SkipLauncherLoginPage  *bool            `json:"skip_app_launcher_login_page"`
 }
 
 // newAUD returns an application audience tag: 64 hex characters.
@@ -130,6 +104,12 @@ func (s *Service) applyApp(a *App, in AppInput, create bool) error {
 		default:
 			return api.Invalid("/type", "type %q is not supported; use self_hosted, bookmark, app_launcher or dash_sso", *in.Type)
 		}
+	}
+	if err := checkTypeFields(a.Type, in); err != nil {
+		return err
+	}
+	if in.SkipLauncherLoginPage != nil && *in.SkipLauncherLoginPage {
+		return api.Invalid("/skip_app_launcher_login_page", "skip_app_launcher_login_page is not supported: the App Launcher always shows its sign-in page")
 	}
 	if err := s.applyAppFields(a, in); err != nil {
 		return err

@@ -171,8 +171,10 @@ func (s *Service) CreateApp(ctx context.Context, accountID string, in AppInput) 
 	now := s.now()
 	a := App{ID: ids.NewUUID(), AUD: newAUD(), AccountID: accountID, CreatedAt: now, UpdatedAt: now,
 		AppSettings: AppSettings{SessionDuration: "24h"}}
-	if in.Type != nil && *in.Type == TypeBookmark && in.AppLauncherVisible == nil {
-		a.AppLauncherVisible = true // a bookmark exists to be shown
+	if in.Type != nil && (*in.Type == TypeBookmark || *in.Type == TypeSelfHosted) && in.AppLauncherVisible == nil {
+		// Cloudflare's default, which the Terraform provider plans for
+		// these types when the field is not set.
+		a.AppLauncherVisible = true
 	}
 	if err := s.applyApp(&a, in, true); err != nil {
 		return a, err
@@ -187,7 +189,7 @@ func (s *Service) CreateApp(ctx context.Context, accountID string, in AppInput) 
 		if err := appConflict(store.Translate(err), a); err != nil {
 			return err
 		}
-		if err := s.setLinks(ctx, tx, accountID, a.ID, in.Policies); err != nil {
+		if err := s.setPolicies(ctx, tx, accountID, a.ID, in.Policies); err != nil {
 			return err
 		}
 		if a.Policies, err = s.AppPolicies(ctx, tx, accountID, a.ID); err != nil {
@@ -242,37 +244,6 @@ func (s *Service) checkAppRefs(ctx context.Context, q store.Querier, a *App) err
 	return nil
 }
 
-// setLinks replaces the app's links to reusable policies when links is
-// given; app-scoped policies keep their places.
-func (s *Service) setLinks(ctx context.Context, q store.Querier, accountID, appID string, links *[]PolicyLinkRaw) error {
-	if links == nil {
-		return nil
-	}
-	if _, err := q.ExecContext(ctx, `DELETE FROM access_app_policies WHERE app_id=$1 AND policy_id IN
-		(SELECT id FROM access_policies WHERE app_id IS NULL)`, appID); err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	for i, l := range *links {
-		if seen[l.ID] {
-			return api.Invalid("/policies/"+strconv.Itoa(i), "policies: %q is listed twice", l.ID)
-		}
-		seen[l.ID] = true
-		p, err := getPolicy(ctx, q, accountID, l.ID)
-		if err != nil || p.AppID != "" {
-			return api.Invalid("/policies/"+strconv.Itoa(i), "policies: %q is not a reusable Access policy of this account", l.ID)
-		}
-		prec := l.Precedence
-		if prec == 0 {
-			prec = i + 1
-		}
-		if err := s.linkAppend(ctx, q, appID, l.ID, &prec); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // UpdateApp merges in into an application.
 func (s *Service) UpdateApp(ctx context.Context, accountID, id string, in AppInput) (App, error) {
 	var a App
@@ -295,7 +266,7 @@ func (s *Service) UpdateApp(ctx context.Context, accountID, id string, in AppInp
 		if err := appConflict(store.Translate(err), a); err != nil {
 			return err
 		}
-		if err := s.setLinks(ctx, tx, accountID, id, in.Policies); err != nil {
+		if err := s.setPolicies(ctx, tx, accountID, id, in.Policies); err != nil {
 			return err
 		}
 		if a.Policies, err = s.AppPolicies(ctx, tx, accountID, id); err != nil {

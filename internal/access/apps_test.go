@@ -24,7 +24,11 @@ func checkApp(t testing.TB, m map[string]any) {
 	if aud, _ := m["aud"].(string); !audForm.MatchString(aud) {
 		t.Errorf("aud %v is not 64 hex characters", m["aud"])
 	}
-	for _, k := range []string{"allowed_idps", "policies", "tags"} {
+	// allowed_idps and tags exist on the types that have them (issue 11:
+	// a field that does not apply to a type is not returned for it).
+	arrays := map[string][]string{"self_hosted": {"allowed_idps", "tags"}, "bookmark": {"tags"},
+		"app_launcher": {"allowed_idps"}, "dash_sso": {"allowed_idps"}}[m["type"].(string)]
+	for _, k := range append(arrays, "policies") {
 		if !isArray(m[k]) {
 			t.Errorf("%s = %v, want an array", k, m[k])
 		}
@@ -103,7 +107,7 @@ func TestApplicationSelfHosted(t *testing.T) {
 	checkApp(t, m)
 	want := map[string]any{"type": "self_hosted", "name": "Admin", "domain": "app.acmecorp.company/admin",
 		"session_duration": "8h", "allowed_idps": []any{idpA}, "auto_redirect_to_identity": true, "tags": []any{"prod"},
-		"app_launcher_visible": false}
+		"app_launcher_visible": true} // Cloudflare's default for self_hosted (issue 11)
 	for k, v := range want {
 		if !cmp.Equal(m[k], v) {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
