@@ -58,7 +58,7 @@ func TestPagesAccessibleAndResponsive(t *testing.T) {
 	pages := []string{"/home", "/sso", "/api-tokens", "/api-tokens/new", "/members", "/access", "/audit-log",
 		"/access/identity-providers/new?type=oidc", "/access/identity-providers/new?type=saml",
 		"/access/apps/new?type=self_hosted", "/access/apps/new?type=bookmark", "/access/apps/new?type=app_launcher",
-		"/access/policies/new"}
+		"/access/policies/new", "/access/service-tokens"}
 	check := func(size string) {
 		for _, p := range pages {
 			b.open(a.dashURL + "/" + a.accountID + p)
