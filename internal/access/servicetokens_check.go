@@ -196,8 +196,10 @@ func (l *lastSeen) record(svc *Service, t *ServiceToken, now time.Time) {
 		defer func() { <-l.writers }()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		// Info, not Warn: best-effort bookkeeping, and a write racing
+		// shutdown (the database closing) is no incident.
 		if err := touchServiceToken(ctx, svc.db, accountID, id, store.Micros(now)); err != nil && svc.log != nil {
-			svc.log.Warn("access: recording a service token's last use", "service_token", id, "err", err)
+			svc.log.Info("access: could not record a service token's last use", "service_token", id, "err", err)
 		}
 	}()
 }
