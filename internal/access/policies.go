@@ -171,7 +171,8 @@ func (s *Service) ListPolicies(ctx context.Context, accountID string) ([]Policy,
 // AppPolicies lists the policies that apply to an application (its own and
 // the reusable ones linked to it), by precedence.
 func (s *Service) AppPolicies(ctx context.Context, q store.Querier, accountID, appID string) ([]Policy, error) {
-	return queryPolicies(ctx, q, `SELECT `+policyColumns+`, 0, l.precedence
+	return queryPolicies(ctx, q, `SELECT `+policyColumns+`,
+		(SELECT COUNT(*) FROM access_app_policies c WHERE c.policy_id = p.id), l.precedence
 		FROM access_app_policies l JOIN access_policies p ON p.id = l.policy_id
 		WHERE p.account_id=$1 AND l.app_id=$2 ORDER BY l.precedence`, accountID, appID)
 }
@@ -220,6 +221,7 @@ func (s *Service) CreatePolicy(ctx context.Context, accountID, appID string, in 
 			if err := s.linkAppend(ctx, tx, appID, p.ID, &p.Precedence); err != nil {
 				return err
 			}
+			p.AppCount = 1 // as a later GET counts it
 		}
 		return audit.Record(ctx, tx, audit.Event{AccountID: accountID, Action: "access_policy_create", Result: true,
 			ResourceID: p.ID, ResourceType: "access_policy", NewValue: p})
