@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/ssogate/ssogate/internal/api"
 )
 
@@ -55,6 +57,10 @@ type AppSettings struct {
 	OriginURL string `json:"origin_url,omitempty"`
 	// OriginRequest tunes how the origin is reached (origin.go).
 	OriginRequest OriginRequest `json:"origin_request,omitzero"`
+	// ReadServiceTokensFromHeader names one header carrying a service
+	// token's id and secret as JSON, instead of CF-Access-Client-Id and
+	// CF-Access-Client-Secret (Cloudflare's field).
+	ReadServiceTokensFromHeader string `json:"read_service_tokens_from_header,omitempty"`
 }
 
 // AppInput is a create or (merged) update body.
@@ -78,6 +84,7 @@ type AppInput struct {
 	OptionsBypass          *bool            `json:"options_preflight_bypass"`
 	OriginURL              *string          `json:"origin_url"`
 	OriginRequest          *OriginRequest   `json:"origin_request"`
+	ReadServiceTokensFrom  *string          `json:"read_service_tokens_from_header"`
 	SkipLauncherLoginPage  *bool            `json:"skip_app_launcher_login_page"`
 }
 
@@ -164,10 +171,17 @@ func (s *Service) applyAppFields(a *App, in AppInput) error {
 	if in.OriginRequest != nil {
 		a.OriginRequest = *in.OriginRequest
 	}
+	if in.ReadServiceTokensFrom != nil {
+		h := strings.TrimSpace(*in.ReadServiceTokensFrom)
+		if h != "" && !httpguts.ValidHeaderFieldName(h) {
+			return api.Invalid("/read_service_tokens_from_header", "read_service_tokens_from_header must be an HTTP header name, e.g. Authorization or X-Service-Token, not %q", h)
+		}
+		a.ReadServiceTokensFromHeader = h
+	}
 	if in.OptionsBypass != nil && *in.OptionsBypass {
-		// Bypassing means proxying preflights to the origin, and ssogate
-		// does not proxy yet.
-		return api.Invalid("/options_preflight_bypass", "options_preflight_bypass is not supported yet (ssogate does not proxy to origins); answer preflights with cors_headers instead")
+		// Bypassing means sending preflights to the origin unauthenticated;
+		// the gateway answers them from cors_headers instead.
+		return api.Invalid("/options_preflight_bypass", "options_preflight_bypass is not supported; answer preflights with cors_headers instead")
 	}
 	if err := checkCookieSettings(&a.CookieSettings); err != nil {
 		return err

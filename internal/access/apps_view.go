@@ -19,7 +19,7 @@ var appTypeFields = map[string][]string{
 	TypeSelfHosted: {"session_duration", "allowed_idps", "auto_redirect_to_identity", "app_launcher_visible",
 		"logo_url", "custom_deny_message", "custom_deny_url", "tags", "same_site_cookie_attribute",
 		"http_only_cookie_attribute", "path_cookie_attribute", "cors_headers", "options_preflight_bypass",
-		"origin_url", "origin_request"},
+		"origin_url", "origin_request", "read_service_tokens_from_header"},
 	TypeBookmark:    {"app_launcher_visible", "logo_url", "tags"},
 	TypeAppLauncher: {"session_duration", "allowed_idps", "auto_redirect_to_identity", "custom_deny_url", "skip_app_launcher_login_page"},
 	TypeDashSSO:     {"session_duration", "allowed_idps", "auto_redirect_to_identity", "custom_deny_url"},

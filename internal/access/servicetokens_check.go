@@ -114,6 +114,25 @@ func (s *Snapshot) CheckServiceToken(ctx context.Context, accountID, clientID, c
 	return *t, nil
 }
 
+// LiveServiceToken is the account's service token with this client id if
+// it still exists and has not expired: what an application token minted
+// for it is checked against on later requests (with the secret version it
+// was minted for, so a rotation ends those tokens too).
+func (s *Snapshot) LiveServiceToken(ctx context.Context, accountID, clientID string) (ServiceToken, error) {
+	v, err := s.current(ctx)
+	if err != nil {
+		return ServiceToken{}, err
+	}
+	t := v.byClientID[clientID]
+	if t == nil || t.AccountID != accountID || clientID == "" {
+		return ServiceToken{}, ErrServiceTokenUnknown
+	}
+	if t.ExpiresAt != nil && !s.svc.now().Before(*t.ExpiresAt) {
+		return ServiceToken{}, ErrServiceTokenExpired
+	}
+	return *t, nil
+}
+
 // AdmitServiceToken is the whole service-token decision for a request to
 // app: CheckServiceToken in app's account, then app's policies through
 // policy.EvaluateServiceToken with the client's address. A refused token

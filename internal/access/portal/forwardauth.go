@@ -75,16 +75,23 @@ func (p *Portal) forwardAuth(w http.ResponseWriter, r *http.Request, mode string
 	if err != nil {
 		return err
 	}
-	id, err := p.appIdentity(r, org, app)
+	adm, err := p.admit(r, org, app)
 	if err == nil {
 		h := w.Header()
-		h.Set(jwtAssertionHeader, appToken(r))
-		h.Set(userEmailHeader, id.Email)
+		if adm.token != "" {
+			h.Set(jwtAssertionHeader, adm.token)
+		}
+		if adm.email != "" {
+			h.Set(userEmailHeader, adm.email)
+		}
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
 	if store.IsUnavailable(err) {
 		return err
+	}
+	if st, ok := isServiceRefusal(err); ok {
+		return refuseServiceToken(w, st) // nginx: a 401 goes through its error_page to the gateway, which says the same
 	}
 	switch {
 	case mode == "nginx":

@@ -151,7 +151,7 @@ func (p *Portal) gateway(w http.ResponseWriter, r *http.Request, org orgInfo, ap
 		serveStyle(w, r) // the gateway's own pages use it
 		return nil
 	case "/cdn-cgi/access/get-identity":
-		id, err := p.appIdentity(r, org, app)
+		id, err := p.appIdentity(r, org, app, appToken(r))
 		if err != nil {
 			return writeJSON(w, http.StatusUnauthorized, map[string]string{"err": "no valid application token: sign in first"})
 		}
@@ -164,19 +164,29 @@ func (p *Portal) gateway(w http.ResponseWriter, r *http.Request, org orgInfo, ap
 		p.setPageHeaders(w)
 		return p.serveMetadata(w, r, org, app)
 	}
-	id, err := p.appIdentity(r, org, app)
+	adm, err := p.admit(r, org, app)
+	if err == nil && adm.minted {
+		p.setAppCookie(w, app, adm.token, adm.ttl) // as Cloudflare does for service tokens
+	}
 	if err == nil && app.OriginURL != "" {
 		// The hot path: an admitted request to an origin gets none of the
 		// page headers (the origin's response speaks for itself) but
 		// nosniff, so none are set only to be removed.
 		w.Header()["X-Content-Type-Options"] = nosniff
-		p.proxy(w, r, app, id)
+		p.proxy(w, r, app, adm.token, adm.email)
 		return nil
 	}
 	p.setPageHeaders(w)
 	if err == nil {
-		p.render(w, http.StatusOK, "granted", struct{ App, Email string }{app.Name, id.Email})
+		who := adm.email
+		if who == "" {
+			who = "a service token"
+		}
+		p.render(w, http.StatusOK, "granted", struct{ App, Email string }{app.Name, who})
 		return nil
+	}
+	if st, ok := isServiceRefusal(err); ok {
+		return refuseServiceToken(w, st) // never the login: a machine cannot follow it
 	}
 	if store.IsUnavailable(err) {
 		return err // a 503 to retry, not a login that cannot work either
@@ -234,8 +244,7 @@ func (p *Portal) serveMetadata(w http.ResponseWriter, r *http.Request, org orgIn
 // appIdentity is the identity behind a valid application token for app:
 // signed by the account's key, issued by the team, for this app's AUD,
 // type app, within its time window, and its session not revoked.
-func (p *Portal) appIdentity(r *http.Request, org orgInfo, app *access.App) (Identity, error) {
-	tok := appToken(r)
+func (p *Portal) appIdentity(r *http.Request, org orgInfo, app *access.App, tok string) (Identity, error) {
 	if tok == "" {
 		return Identity{}, errNoSession
 	}
@@ -249,7 +258,43 @@ func (p *Portal) appIdentity(r *http.Request, org orgInfo, app *access.App) (Ide
 	if app.TokensRevokedOn != nil && claims.IssuedAt <= app.TokensRevokedOn.Unix() {
 		return Identity{}, errNoSession // revoke_tokens
 	}
+	if claims.Subject == "" && claims.CommonName != "" {
+		return p.serviceIdentity(r, org, claims)
+	}
 	return p.session(r.Context(), org.AccountID, claims.IdentityNonce)
+}
+
+// admission is how a request was admitted: the application token to
+// forward ("" when a bypass policy let it through), the email ("" for a
+// service token), and for a token minted now, its lifetime.
+type admission struct {
+	token, email string
+	minted       bool
+	ttl          time.Duration
+}
+
+// admit decides a request for app: a valid application token (cookie or
+// header), else a service token a Service Auth policy admits. errNoSession
+// when it presents neither; an *errServiceToken when its service token is
+// refused.
+func (p *Portal) admit(r *http.Request, org orgInfo, app *access.App) (admission, error) {
+	tok := appToken(r)
+	id, err := p.appIdentity(r, org, app, tok)
+	if err == nil {
+		return admission{token: tok, email: id.Email}, nil
+	}
+	if store.IsUnavailable(err) {
+		return admission{}, err
+	}
+	clientID, secret, ok := access.ServiceTokenCredentials(r.Header, app.ReadServiceTokensFromHeader)
+	if !ok {
+		return admission{}, err
+	}
+	jwt, ttl, err := p.serviceTokenAdmit(r, org, app, clientID, secret)
+	if err != nil {
+		return admission{}, err
+	}
+	return admission{token: jwt, minted: jwt != "", ttl: ttl}, nil
 }
 
 // appToken is the request's application token: the CF_Authorization

@@ -47,6 +47,8 @@ type Portal struct {
 	// originErrors counts their failures.
 	origins      *originPool
 	originErrors *originErrorCounter
+	// serviceJWTs are application tokens minted for service tokens.
+	serviceJWTs serviceJWTCache
 }
 
 // Config configures a Portal.

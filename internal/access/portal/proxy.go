@@ -41,7 +41,7 @@ func callOf(r *http.Request) *proxyCall {
 //
 // Only here, after admission, are the server's deadlines lifted, so
 // downloads, server-sent events and uploads may outlast them (stream.go).
-func (p *Portal) proxy(w http.ResponseWriter, r *http.Request, app *access.App, id Identity) {
+func (p *Portal) proxy(w http.ResponseWriter, r *http.Request, app *access.App, token, email string) {
 	op, err := p.origins.get(app)
 	if err != nil {
 		p.log.Warn("access proxy: origin misconfigured", "app", app.Name, "app_id", app.ID, "error", err)
@@ -49,7 +49,7 @@ func (p *Portal) proxy(w http.ResponseWriter, r *http.Request, app *access.App, 
 			message: "This application's origin is misconfigured. Tell your administrator."})
 		return
 	}
-	call := &proxyCall{p: p, app: app, token: appToken(r), email: id.Email}
+	call := &proxyCall{p: p, app: app, token: token, email: email}
 	r = r.WithContext(context.WithValue(r.Context(), proxyCallKey{}, call))
 	sw, done := streaming(w, r)
 	defer done()
@@ -66,8 +66,12 @@ func (op *originProxy) rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.Host = h
 	}
 	stripIdentityHeaders(pr.Out.Header)
-	pr.Out.Header.Set(jwtAssertionHeader, call.token)
-	pr.Out.Header.Set(userEmailHeader, call.email)
+	if call.token != "" { // "": a bypass policy admitted it, nobody is asserted
+		pr.Out.Header.Set(jwtAssertionHeader, call.token)
+	}
+	if call.email != "" { // "": a service token
+		pr.Out.Header.Set(userEmailHeader, call.email)
+	}
 }
 
 // stripIdentityHeaders removes every header that could pass for one of
