@@ -51,6 +51,14 @@ func TestApplicationInlinePolicies(t *testing.T) {
 		t.Errorf("the reusable policy left out is still linked: %v", got)
 	}
 
+	// Sent again without its id (a client keeping only what it wrote), the
+	// inline policy of that name is the same policy: its id stays.
+	r = env.Do("PUT", apps+"/"+appID, env.Token, `{"policies":[{"name":"Contractors","decision":"deny",
+		"include":[{"email_domain":{"domain":"contractors.example"}}]}]}`)
+	if pols = policiesOf(t, resultOf(t, r, 200)); len(pols) != 1 || pols[0]["id"] != inline {
+		t.Fatalf("policies after an id-less resend: %s", r.Body)
+	}
+
 	t.Run("refused", func(t *testing.T) {
 		other := createApp(t, c, env.AccountID, selfHosted("Other", "other.acmecorp.company"))
 		for _, tc := range []struct{ name, body, word string }{

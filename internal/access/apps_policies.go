@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/audit"
@@ -54,8 +55,8 @@ func (l *PolicyLinkRaw) UnmarshalJSON(b []byte) error {
 
 // setPolicies makes the app's policies those listed, when the list is
 // given: reusable policies are linked, inline ones created or updated as
-// the app's own, and the app's own policies the list leaves out are
-// deleted. Precedence is the item's, or its position (1-based). Every
+// the app's own (matched by id, else by name), and the app's own policies
+// the list leaves out are deleted. Precedence is the item's, or its position (1-based). Every
 // policy created, changed or deleted is audited.
 func (s *Service) setPolicies(ctx context.Context, q store.Querier, accountID, appID string, items *[]PolicyLinkRaw) error {
 	if items == nil {
@@ -77,6 +78,17 @@ func (s *Service) setPolicies(ctx context.Context, q store.Querier, accountID, a
 		}
 		if kept[item.ID] && item.ID != "" {
 			return api.Invalid(ptr, "policies: %q is listed twice", item.ID)
+		}
+		if item.ID == "" && item.Inline != nil && item.Inline.Name != nil {
+			// An inline policy sent again without its id (a client that
+			// keeps only what it wrote) is the app's own policy of that
+			// name: updated in place, so its id stays.
+			for _, p := range own {
+				if !kept[p.ID] && p.Name == strings.TrimSpace(*item.Inline.Name) {
+					item.ID = p.ID
+					break
+				}
+			}
 		}
 		id, err := s.placePolicy(ctx, q, accountID, appID, ptr, item)
 		if err != nil {
