@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # The gateway benchmark (docs/benchmarks.md, "Gateway"): ssogate's Access
-# gateway against a tuned bare reverse proxy and oauth2-proxy, under wrk,
-# every server on 127.0.0.1 in front of the same Go upstream.
+# gateway (cookie, header, service token) against a tuned bare reverse
+# proxy and oauth2-proxy, and ssogate's forward auth behind nginx against
+# the same nginx with no auth, under wrk, every server on 127.0.0.1 in
+# front of the same Go upstream.
 #
-#   bash bench/gateway.sh                   # -d 10s -reps 3 -c 32 -t 2: about four minutes
+#   bash bench/gateway.sh                   # -d 10s -reps 3 -c 32 -t 2: about six minutes
 #   bash bench/gateway.sh -d 2s -reps 1     # quick: checks everything works
 #   bash bench/gateway.sh -only bare,ssogate-sqlite-cookie -no-postgres
+#   bash bench/gateway.sh -only nginx-bare,nginx-forward-auth
 #
-# Needs Go, bash and PostgreSQL's server binaries (for the PostgreSQL
-# scenario; -no-postgres skips it). Installs what is missing: wrk from
+# Needs Go, bash, PostgreSQL's server binaries (for the PostgreSQL
+# scenario; -no-postgres skips it) and nginx (Debian's, apt-get install -y
+# nginx; found on PATH or at /usr/sbin/nginx, -nginx names another,
+# -no-nginx skips its scenarios). Installs what is missing: wrk from
 # Debian's apt, oauth2-proxy v7.15.6 with go install into a temporary
 # GOBIN (OAUTH2_PROXY=/path/to/binary uses one you have). Not part of CI.
 set -euo pipefail

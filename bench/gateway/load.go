@@ -70,7 +70,7 @@ func measure(ctx context.Context, o options, scens []*scenario, upstreamURL stri
 			if err != nil {
 				return nil, fmt.Errorf("repetition %d, %s: %w", rep, s.name, err)
 			}
-			fmt.Fprintf(os.Stderr, "rep %d %-22s %9.0f req/s  p50 %7s  p99 %7s  CPU %6s/req\n",
+			fmt.Fprintf(os.Stderr, "rep %d %-28s %9.0f req/s  p50 %7s  p99 %7s  CPU %6s/req\n",
 				rep, s.name, r.rps, ms(r.p50), ms(r.p99), r.cpuPerOp.Round(100*time.Nanosecond))
 			out = append(out, r)
 		}
@@ -94,13 +94,15 @@ func warmUp(ctx context.Context, o options, script string, scens []*scenario) er
 			}
 		}
 	}
-	reset := map[int]bool{} // one server may serve two scenarios
+	reset := map[int]bool{} // one server may serve several scenarios
 	for _, s := range scens {
-		if pid := s.server.pid(); !reset[pid] {
-			if err := resetPeakRSS(ctx, pid); err != nil {
-				return err
+		for _, pid := range withDescendants(s.pids()...) {
+			if !reset[pid] {
+				if err := resetPeakRSS(ctx, pid); err != nil {
+					return err
+				}
+				reset[pid] = true
 			}
-			reset[pid] = true
 		}
 	}
 	return nil
@@ -114,7 +116,7 @@ func runOnce(ctx context.Context, o options, script, upstreamURL string, s *scen
 	if err != nil {
 		return result{}, err
 	}
-	pids := append([]int{s.server.pid()}, s.extra...)
+	pids := append(s.pids(), s.extra...)
 	cpu := cpuTime(pids...)
 	sum, err := runWrk(ctx, o, script, s)
 	if err != nil {

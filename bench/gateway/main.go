@@ -1,9 +1,10 @@
 // Command gateway measures ssogate's Access gateway under wrk against a
-// tuned bare reverse proxy and oauth2-proxy, every server on 127.0.0.1 and
-// in front of the same Go upstream. bench/gateway.sh builds what it needs
+// tuned bare reverse proxy and oauth2-proxy, and ssogate's forward auth
+// behind nginx against the same nginx with no auth, every server on
+// 127.0.0.1 and in front of the same Go upstream. bench/gateway.sh builds what it needs
 // and runs it; docs/benchmarks.md ("Gateway") says what each scenario is.
 //
-// It is not part of CI: the default run takes about four minutes.
+// It is not part of CI: the default run takes about six minutes.
 //
 // The same binary also serves the upstream and the bare proxy (the first
 // argument "serve-upstream" or "serve-proxy"), so each server is its own
@@ -15,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -35,6 +37,10 @@ type options struct {
 	workDir    string
 	pgScript   string
 	noPostgres bool
+	nginx      string // "": none found
+	noNginx    bool
+	// forwardAuthDoc holds the nginx block the forward-auth scenario runs.
+	forwardAuthDoc string
 }
 
 func main() {
@@ -58,9 +64,12 @@ func main() {
 	flag.StringVar(&o.workDir, "work", "", "directory for data, logs and the PostgreSQL marker (bench/gateway.sh makes and removes it)")
 	flag.StringVar(&o.pgScript, "pg-script", "scripts/throwaway-postgres.sh", "script that starts a throwaway PostgreSQL")
 	flag.BoolVar(&o.noPostgres, "no-postgres", false, "skip the PostgreSQL scenario")
+	flag.StringVar(&o.nginx, "nginx", defaultNginx(), "nginx binary (Debian's: apt-get install -y nginx)")
+	flag.BoolVar(&o.noNginx, "no-nginx", false, "skip the nginx scenarios")
+	flag.StringVar(&o.forwardAuthDoc, "forward-auth-doc", "docs/forward-auth.md", "the page whose nginx block the forward-auth scenario runs")
 	flag.Parse()
 	if o.ssogate == "" || o.oauth2 == "" || o.workDir == "" || o.reps < 1 || o.duration <= 0 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: gateway -ssogate BIN -oauth2-proxy BIN -work DIR [-d 10s] [-reps 3] [-c 32] [-t 2] [-only a,b] (or run bench/gateway.sh)")
+		fmt.Fprintln(os.Stderr, "usage: gateway -ssogate BIN -oauth2-proxy BIN -work DIR [-d 10s] [-reps 3] [-c 32] [-t 2] [-only a,b] [-no-postgres] [-no-nginx] (or run bench/gateway.sh)")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -73,6 +82,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gateway bench:", err)
 		os.Exit(1)
 	}
+}
+
+// defaultNginx is nginx on PATH, else Debian's /usr/sbin/nginx (not on a
+// non-root PATH), else "".
+func defaultNginx() string {
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return "/usr/sbin/nginx"
+	}
+	return ""
 }
 
 // run starts every server, signs the browsers in, checks every path and

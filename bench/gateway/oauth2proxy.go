@@ -71,7 +71,7 @@ func startOAuth2Proxy(ctx context.Context, f *fleet, o options, idp *refop.Provi
 		url:     base + "/",
 		headers: []string{cookie},
 		server:  p,
-		forged:  [][]string{{}, {tamperMiddle(cookie)}, {tamperSignature(cookie)}},
+		forged:  []forgery{{}, {headers: []string{tamperMiddle(cookie)}}, {headers: []string{tamperSignature(cookie)}}},
 	}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -136,8 +137,71 @@ func freePort() (string, error) {
 	return port, nil
 }
 
-// peakRSS is a process's peak resident set (VmHWM) in KiB.
-func peakRSS(pid int) (int64, error) { return procStatus(pid, "VmHWM:") }
+// peakRSS is the sum of the peak resident sets (VmHWM, KiB) of the
+// processes and their descendants (nginx's workers): the sum of each
+// one's peak, which can be more than their peak together.
+func peakRSS(pids ...int) (int64, error) {
+	var sum int64
+	for _, pid := range withDescendants(pids...) {
+		kib, err := procStatus(pid, "VmHWM:")
+		if err != nil {
+			return 0, err
+		}
+		sum += kib
+	}
+	return sum, nil
+}
+
+// withDescendants is the processes and all their descendants that are
+// running.
+func withDescendants(pids ...int) []int {
+	parent := map[int]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, ok := parentPID(pid); ok {
+			parent[pid] = ppid
+		}
+	}
+	in := map[int]bool{}
+	for _, p := range pids {
+		in[p] = true
+	}
+	out := slices.Clone(pids)
+	for pid := range parent {
+		if in[pid] {
+			continue
+		}
+		for p := parent[pid]; p > 1; p = parent[p] {
+			if in[p] {
+				out = append(out, pid)
+				break
+			}
+			if _, ok := parent[p]; !ok {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// parentPID is field 4 of /proc/PID/stat.
+func parentPID(pid int) (int, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	fs := strings.Fields(string(b[i+1:]))
+	if len(fs) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(fs[1])
+	return ppid, err == nil
+}
 
 // procStatus is a field of /proc/PID/status in KiB.
 func procStatus(pid int, field string) (int64, error) {

@@ -12,7 +12,9 @@ import (
 	"time"
 )
 
-// The issue's targets for ssogate's gateway.
+// The issues' targets for ssogate's gateway (and, issue 10, for requests
+// it admits with a service token, and for nginx with ssogate's forward
+// auth against the same nginx with none: the same req/s and p99 ratios).
 const (
 	targetVsBare   = 0.8 // req/s at least 0.8× the bare proxy's
 	targetVsOAuth2 = 2.8 // and 2.8× oauth2-proxy's
@@ -42,7 +44,7 @@ func summarize(s *scenario, results []result) summary {
 	}
 	sum.rps, sum.p50, sum.p99, sum.cpu = median(rps), median(p50), median(p99), median(cpu)
 	sum.min, sum.max = slices.Min(rps), slices.Max(rps)
-	sum.peakRSSKiB, _ = peakRSS(s.server.pid())
+	sum.peakRSSKiB, _ = peakRSS(s.pids()...)
 	return sum
 }
 
@@ -79,8 +81,9 @@ func report(w io.Writer, o options, scens []*scenario, results []result) {
 			ratio(haveBare, m.rps, bare.rps), ratio(haveO2P, m.rps, o2p.rps),
 			ratio(haveBare, float64(m.p99), float64(bare.p99)), mib(m.peakRSSKiB), mib(s.setupRSS))
 	}
-	fmt.Fprintf(w, "\nCPU/req: CPU time of the server under test (and, for PostgreSQL, of the database's processes) per request wrk completed.\n")
-	fmt.Fprintf(w, "Peak RSS: VmHWM of the server process under load (reset after the warm-up), and in brackets its peak during setup (ssogate's includes hashing the bootstrap password with argon2id, 64 MiB); PostgreSQL's own memory is not included.\n")
+	fmt.Fprintf(w, "\nvs bare: against the Go reverse proxy (bare), nginx scenarios included; nginx-forward-auth against nginx-bare is below.\n")
+	fmt.Fprintf(w, "CPU/req: CPU time of the server under test (nginx: master and workers; nginx-forward-auth: ssogate too; PostgreSQL: the database's processes too) per request wrk completed.\n")
+	fmt.Fprintf(w, "Peak RSS: VmHWM of the server process under load (reset after the warm-up; nginx: the sum of its processes', and for nginx-forward-auth ssogate's added), and in brackets its peak during setup (ssogate's includes hashing the bootstrap password with argon2id, 64 MiB); PostgreSQL's own memory is not included.\n")
 	for _, s := range scens {
 		if n := sums[s.name].socketErrors; n > 0 {
 			fmt.Fprintf(w, "%s: %d socket errors over its runs (wrk: connect, read, write, timeout).\n", s.name, n)
@@ -104,6 +107,11 @@ func report(w io.Writer, o options, scens []*scenario, results []result) {
 		if len(parts) > 0 {
 			fmt.Fprintf(w, "%s: %s\n", s.name, strings.Join(parts, "; "))
 		}
+	}
+	nb, haveNB := sums["nginx-bare"]
+	if fa, ok := sums["nginx-forward-auth"]; ok && haveNB {
+		fmt.Fprintf(w, "nginx-forward-auth: %s; %s\n", verdict("req/s vs nginx-bare", fa.rps/nb.rps, targetVsBare, true),
+			verdict("p99 vs nginx-bare", float64(fa.p99)/float64(nb.p99), targetP99, false))
 	}
 }
 
@@ -136,8 +144,8 @@ func printEnvironment(o options) {
 		o.threads, o.conns, o.duration, o.reps, o.warmup)
 	wrkVersion, _ := exec.Command(o.wrk, "-v").CombinedOutput() // exits 1 after printing
 	first, _, _ := strings.Cut(string(wrkVersion), "\n")
-	fmt.Printf("versions: %s; oauth2-proxy %s; ssogate %s; harness %s\n", strings.TrimSpace(first),
-		moduleVersion(o.oauth2), moduleVersion(o.ssogate), runtime.Version())
+	fmt.Printf("versions: %s; oauth2-proxy %s; ssogate %s; nginx %s (%d workers); harness %s\n", strings.TrimSpace(first),
+		moduleVersion(o.oauth2), moduleVersion(o.ssogate), nginxVersion(o.nginx), nginxWorkers, runtime.Version())
 }
 
 // moduleVersion is the main module's version and Go version in a Go

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,22 +17,41 @@ import (
 )
 
 // Scenario names, in the order of a forward pass.
-var scenarioNames = []string{"bare", "oauth2-proxy", "ssogate-sqlite-cookie", "ssogate-sqlite-header", "ssogate-pg-cookie"}
+var scenarioNames = []string{"bare", "oauth2-proxy", "ssogate-sqlite-cookie", "ssogate-sqlite-header", "ssogate-sqlite-service-token",
+	"ssogate-pg-cookie", "nginx-bare", "nginx-forward-auth"}
 
 // scenario is one path wrk loads.
 type scenario struct {
 	name    string
 	url     string   // what wrk requests
 	headers []string // "Name: value" lines sent with every request
-	server  *proc    // the process under test: its peak RSS and CPU time
+	server  *proc    // the process under test: its peak RSS and CPU time (its children's too: nginx's workers)
+	also    []*proc  // other servers every request goes through (ssogate behind nginx): their peak RSS and CPU time count too
 	extra   []int    // more pids whose CPU time counts (PostgreSQL)
-	// forged are header sets a stranger could send (a tampered or no
-	// credential): none of them may reach the upstream.
-	forged [][]string
+	// forged are credentials a stranger could send (tampered, wrong or
+	// none): none of them may reach the upstream.
+	forged []forgery
 	// setupRSS is the server's peak RSS (KiB) from its start until it was
 	// set up and signed in. After the warm-up the peak is reset, so the one
 	// read at the end is the peak under load.
 	setupRSS int64
+}
+
+// forgery is one forged request's headers and, when it matters, the
+// status it must get (0: anything but 200).
+type forgery struct {
+	headers []string
+	status  int
+}
+
+// pids are the processes whose peak RSS is the scenario's: the server's
+// and those of the servers behind it.
+func (s *scenario) pids() []int {
+	out := []int{s.server.pid()}
+	for _, p := range s.also {
+		out = append(out, p.pid())
+	}
+	return out
 }
 
 // alice is the one person the local OpenID provider signs in, at once.
@@ -80,12 +100,19 @@ func setUp(ctx context.Context, f *fleet, o options) ([]*scenario, string, error
 		}
 		add(s)
 	}
-	if want["ssogate-sqlite-cookie"] || want["ssogate-sqlite-header"] {
+	if want["ssogate-sqlite-cookie"] || want["ssogate-sqlite-header"] || want["ssogate-sqlite-service-token"] {
 		g, err := startSsogate(ctx, f, o, idp, up.url, "ssogate-sqlite", "")
 		if err != nil {
 			return nil, "", err
 		}
 		add(g.scenario("ssogate-sqlite-cookie", true), g.scenario("ssogate-sqlite-header", false))
+		if want["ssogate-sqlite-service-token"] {
+			s, err := g.serviceTokenScenario(ctx, "ssogate-sqlite-service-token")
+			if err != nil {
+				return nil, "", err
+			}
+			add(s)
+		}
 	}
 	if want["ssogate-pg-cookie"] {
 		dbURL, postmaster, err := startPostgres(ctx, f, o)
@@ -100,13 +127,27 @@ func setUp(ctx context.Context, f *fleet, o options) ([]*scenario, string, error
 		s.extra = []int{postmaster}
 		add(s)
 	}
+	if want["nginx-bare"] {
+		s, err := startNginxBare(ctx, f, o, up.url)
+		if err != nil {
+			return nil, "", err
+		}
+		add(s)
+	}
+	if want["nginx-forward-auth"] {
+		s, err := startNginxForwardAuth(ctx, f, o, idp, up.url)
+		if err != nil {
+			return nil, "", err
+		}
+		add(s)
+	}
 	for _, s := range out {
 		if err := checkScenario(ctx, s, up.url); err != nil {
 			return nil, "", err
 		}
 	}
 	for _, s := range out {
-		if s.setupRSS, err = peakRSS(s.server.pid()); err != nil {
+		if s.setupRSS, err = peakRSS(s.pids()...); err != nil {
 			return nil, "", err
 		}
 	}
@@ -124,7 +165,7 @@ func selected(o options) (map[string]bool, error) {
 		if !slices.Contains(scenarioNames, n) {
 			return nil, fmt.Errorf("unknown scenario %q; want some of %s", n, strings.Join(scenarioNames, ","))
 		}
-		want[n] = !(o.noPostgres && n == "ssogate-pg-cookie")
+		want[n] = !(o.noPostgres && n == "ssogate-pg-cookie") && !(o.noNginx && strings.HasPrefix(n, "nginx-"))
 	}
 	return want, nil
 }
@@ -241,20 +282,24 @@ func checkScenario(ctx context.Context, s *scenario, upstreamURL string) error {
 	if err := checkPath(ctx, s); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "check %-22s valid credential: 200 %q from the upstream\n", s.name, upstreamBody)
+	fmt.Fprintf(os.Stderr, "check %-28s valid credential: 200 %q from the upstream\n", s.name, upstreamBody)
 	before, err := upstreamCount(ctx, upstreamURL)
 	if err != nil {
 		return err
 	}
-	for _, headers := range s.forged {
-		status, body, err := probe(ctx, s.url, headers)
+	for _, fg := range s.forged {
+		status, body, err := probe(ctx, s.url, fg.headers)
 		if err != nil {
-			return fmt.Errorf("%s forged %q: %w", s.name, headers, err)
+			return fmt.Errorf("%s forged %q: %w", s.name, fg.headers, err)
 		}
-		if status == http.StatusOK || body == upstreamBody {
-			return fmt.Errorf("%s: a forged credential got %d %q", s.name, status, short(body))
+		if status == http.StatusOK || body == upstreamBody || (fg.status != 0 && status != fg.status) {
+			want := "anything but 200"
+			if fg.status != 0 {
+				want = strconv.Itoa(fg.status)
+			}
+			return fmt.Errorf("%s: a forged credential got %d %q, want %s", s.name, status, short(body), want)
 		}
-		fmt.Fprintf(os.Stderr, "check %-22s forged credential refused: %d\n", s.name, status)
+		fmt.Fprintf(os.Stderr, "check %-28s forged credential refused: %d\n", s.name, status)
 	}
 	after, err := upstreamCount(ctx, upstreamURL)
 	if err != nil {

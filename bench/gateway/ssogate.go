@@ -28,17 +28,35 @@ const (
 
 // gateway is one running ssogate with a signed-in browser's app token.
 type gateway struct {
-	proc  *proc
-	addr  string // 127.0.0.1:port
-	token string // CF_Authorization for appHost
+	proc   *proc
+	addr   string // 127.0.0.1:port, where it listens
+	public string // 127.0.0.1:port where browsers reach its hosts: addr, or the proxy in front of it
+	api    *apiClient
+	access access
+	token  string // CF_Authorization for appHost
+}
+
+// access is what configureAccess created.
+type access struct {
+	account, app, policy string // ids
 }
 
 // startSsogate runs the ssogate binary with serve (SQLite in its data
-// directory, or dbURL), configures it through the v4 API with its
-// bootstrap token as an administrator would — organization, the local
-// OpenID provider, an allow policy, a self-hosted app whose origin is the
-// upstream — and signs a browser in to the app.
+// directory, or dbURL) and sets it up as the application's reverse proxy
+// (setUp).
 func startSsogate(ctx context.Context, f *fleet, o options, idp *refop.Provider, upstreamURL, name, dbURL string) (*gateway, error) {
+	g, err := launchSsogate(ctx, f, o, name, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	g.public = g.addr
+	return g, g.setUp(ctx, idp, name, upstreamURL)
+}
+
+// launchSsogate runs the ssogate binary with serve and args, its API
+// reachable with a generated bootstrap token, and waits until it is
+// ready.
+func launchSsogate(ctx context.Context, f *fleet, o options, name, dbURL string, args ...string) (*gateway, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -49,26 +67,34 @@ func startSsogate(ctx context.Context, f *fleet, o options, idp *refop.Provider,
 	if dbURL != "" {
 		argv = append(argv, "--database-url", dbURL)
 	}
-	g.proc, err = f.start(name, []string{"SSOGATE_BOOTSTRAP_TOKEN=" + apiToken, "SSOGATE_SECRET_KEY=" + secretKey}, argv...)
+	g.proc, err = f.start(name, []string{"SSOGATE_BOOTSTRAP_TOKEN=" + apiToken, "SSOGATE_SECRET_KEY=" + secretKey}, append(argv, args...)...)
 	if err != nil {
 		return nil, err
 	}
-	if err := waitReady(ctx, g.proc, "http://"+g.addr+"/readyz"); err != nil {
-		return nil, err
-	}
+	g.api = &apiClient{base: "http://" + g.addr + "/client/v4", token: apiToken}
+	return g, waitReady(ctx, g.proc, "http://"+g.addr+"/readyz")
+}
+
+// setUp configures Access through the v4 API with the bootstrap token as
+// an administrator would — organization, the local OpenID provider, an
+// allow policy, a self-hosted app (whose origin is originURL, or none
+// behind a forward-auth proxy) — and signs a browser in to the app
+// through g.public.
+func (g *gateway) setUp(ctx context.Context, idp *refop.Provider, name, originURL string) error {
+	port := g.public[strings.LastIndexByte(g.public, ':')+1:]
 	teamURL := "http://" + teamDomain + ":" + port
 	secret := randomString(30)
 	if err := idp.AddClient(refop.Client{ID: name, Secret: secret, RedirectURIs: []string{teamURL + "/cdn-cgi/access/callback"}}); err != nil {
-		return nil, err
+		return err
 	}
-	api := &apiClient{base: "http://" + g.addr + "/client/v4", token: apiToken}
-	if err := configureAccess(ctx, api, name, secret, idp.IssuerURL(), upstreamURL); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	var err error
+	if g.access, err = configureAccess(ctx, g.api, name, secret, idp.IssuerURL(), originURL); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	c := browser(g.addr)
+	c := browser(g.public)
 	appURL := "http://" + appHost + ":" + port + "/"
 	if err := signIn(ctx, c, appURL); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	u, _ := url.Parse(appURL)
 	for _, ck := range c.Jar.Cookies(u) {
@@ -77,43 +103,50 @@ func startSsogate(ctx context.Context, f *fleet, o options, idp *refop.Provider,
 		}
 	}
 	if g.token == "" {
-		return nil, fmt.Errorf("%s: no CF_Authorization cookie for %s after the login", name, appHost)
+		return fmt.Errorf("%s: no CF_Authorization cookie for %s after the login", name, appHost)
 	}
-	return g, nil
+	return nil
 }
 
 // configureAccess is the README's setup for a self-hosted application,
-// with Instant Auth so a visit goes straight to the IdP.
-func configureAccess(ctx context.Context, api *apiClient, clientID, secret, issuer, upstreamURL string) error {
+// with Instant Auth so a visit goes straight to the IdP; without
+// originURL, docs/forward-auth.md's (the proxy reaches the application).
+func configureAccess(ctx context.Context, api *apiClient, clientID, secret, issuer, originURL string) (access, error) {
 	var accounts []struct{ ID string }
 	if err := api.do(ctx, "GET", "/accounts", nil, &accounts); err != nil || len(accounts) == 0 {
-		return fmt.Errorf("list accounts: %d found, %v", len(accounts), err)
+		return access{}, fmt.Errorf("list accounts: %d found, %v", len(accounts), err)
 	}
 	acct := "/accounts/" + accounts[0].ID
 	if err := api.do(ctx, "POST", acct+"/access/organizations", map[string]any{"name": "Acme", "auth_domain": team}, nil); err != nil {
-		return err
+		return access{}, err
 	}
-	var idp, policy struct{ ID string }
+	var idp, policy, app struct{ ID string }
 	err := api.do(ctx, "POST", acct+"/access/identity_providers", map[string]any{"name": "local OP", "type": "oidc",
 		"config": map[string]any{"client_id": clientID, "client_secret": secret, "issuer_url": issuer, "pkce_enabled": true}}, &idp)
 	if err != nil {
-		return err
+		return access{}, err
 	}
 	err = api.do(ctx, "POST", acct+"/access/policies", map[string]any{"name": "Acme staff", "decision": "allow",
 		"include": []any{map[string]any{"email_domain": map[string]any{"domain": "acmecorp.company"}}}}, &policy)
 	if err != nil {
-		return err
+		return access{}, err
 	}
-	return api.do(ctx, "POST", acct+"/access/apps", map[string]any{"type": "self_hosted", "name": "Bench", "domain": appHost,
-		"origin_url": upstreamURL, "policies": []string{policy.ID}, "allowed_idps": []string{idp.ID},
-		"auto_redirect_to_identity": true}, nil)
+	body := map[string]any{"type": "self_hosted", "name": "Bench", "domain": appHost,
+		"policies": []string{policy.ID}, "allowed_idps": []string{idp.ID}, "auto_redirect_to_identity": true}
+	if originURL != "" {
+		body["origin_url"] = originURL
+	}
+	if err := api.do(ctx, "POST", acct+"/access/apps", body, &app); err != nil {
+		return access{}, err
+	}
+	return access{account: accounts[0].ID, app: app.ID, policy: policy.ID}, nil
 }
 
-// scenario is a wrk scenario against this gateway: the app token as the
-// CF_Authorization cookie (a browser) or the cf-access-token header (a
-// non-browser client).
+// scenario is a wrk scenario against this gateway (at g.public): the app
+// token as the CF_Authorization cookie (a browser) or the cf-access-token
+// header (a non-browser client).
 func (g *gateway) scenario(name string, cookie bool) *scenario {
-	port := g.addr[strings.LastIndexByte(g.addr, ':')+1:]
+	port := g.public[strings.LastIndexByte(g.public, ':')+1:]
 	host := "Host: " + appHost + ":" + port
 	cred := func(token string) string {
 		if cookie {
@@ -123,15 +156,60 @@ func (g *gateway) scenario(name string, cookie bool) *scenario {
 	}
 	return &scenario{
 		name:    name,
-		url:     "http://" + g.addr + "/",
+		url:     "http://" + g.public + "/",
 		headers: []string{host, cred(g.token)},
 		server:  g.proc,
-		forged: [][]string{
-			{host},
-			{host, cred(tamperJWTClaims(g.token))},
-			{host, cred(tamperSignature(g.token))},
+		forged: []forgery{
+			{headers: []string{host}},
+			{headers: []string{host, cred(tamperJWTClaims(g.token))}},
+			{headers: []string{host, cred(tamperSignature(g.token))}},
 		},
 	}
+}
+
+// serviceTokenScenario creates a service token and a Service Auth
+// (non_identity) policy admitting it, adds the policy to the app next to
+// the allow policy, and returns a scenario that sends the token's
+// CF-Access-Client-Id and CF-Access-Client-Secret on every request and no
+// cookie, as a CI job would. The forged ones: no credential, a wrong
+// secret and an unknown client id (both must get 401).
+func (g *gateway) serviceTokenScenario(ctx context.Context, name string) (*scenario, error) {
+	acct := "/accounts/" + g.access.account + "/access"
+	var tok struct {
+		ID           string `json:"id"`
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	if err := g.api.do(ctx, "POST", acct+"/service_tokens", map[string]any{"name": "bench"}, &tok); err != nil {
+		return nil, err
+	}
+	if tok.ClientID == "" || tok.ClientSecret == "" {
+		return nil, fmt.Errorf("%s: the new service token has no client_id or client_secret", name)
+	}
+	var policy struct{ ID string }
+	err := g.api.do(ctx, "POST", acct+"/policies", map[string]any{"name": "Bench machines", "decision": "non_identity",
+		"include": []any{map[string]any{"service_token": map[string]any{"token_id": tok.ID}}}}, &policy)
+	if err != nil {
+		return nil, err
+	}
+	err = g.api.do(ctx, "PUT", acct+"/apps/"+g.access.app, map[string]any{"policies": []string{g.access.policy, policy.ID}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	port := g.public[strings.LastIndexByte(g.public, ':')+1:]
+	host := "Host: " + appHost + ":" + port
+	id, secret := "CF-Access-Client-Id: "+tok.ClientID, "CF-Access-Client-Secret: "
+	return &scenario{
+		name:    name,
+		url:     "http://" + g.public + "/",
+		headers: []string{host, id, secret + tok.ClientSecret},
+		server:  g.proc,
+		forged: []forgery{
+			{headers: []string{host}},
+			{headers: []string{host, id, secret + tamperSignature(tok.ClientSecret)}, status: http.StatusUnauthorized},
+			{headers: []string{host, "CF-Access-Client-Id: 0123456789abcdef0123456789abcdef.access", secret + tok.ClientSecret}, status: http.StatusUnauthorized},
+		},
+	}, nil
 }
 
 // tamperJWTClaims keeps the signature and puts mallory's address in the

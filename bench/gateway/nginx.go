@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ssogate/ssogate/internal/idp/refop"
+)
+
+// nginxWorkers is nginx's worker_processes in both nginx scenarios: the
+// machine's two cores, as many as the bare Go proxy's GOMAXPROCS, so
+// neither reference is held to one core while the other uses two.
+const nginxWorkers = 2
+
+// nginxBare is the reference for forward auth: nginx proxying to the
+// upstream with the headers docs/forward-auth.md's location / sets, and
+// no auth_request. Both nginx scenarios listen with reuseport: without
+// it the kernel may hand most of wrk's 32 connections to one worker, and
+// the bare nginx's p99 came out several times its forward-auth twin's.
+const nginxBare = `server {
+    listen LISTEN;
+    location / {
+        proxy_pass http://app;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+    }
+}
+`
+
+// startNginxBare runs nginx in front of the upstream with no auth.
+func startNginxBare(ctx context.Context, f *fleet, o options, upstreamURL string) (*scenario, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + port
+	p, err := startNginx(ctx, f, o, "nginx-bare", addr, strings.TrimPrefix(upstreamURL, "http://"), "",
+		strings.Replace(nginxBare, "LISTEN", addr+" reuseport", 1))
+	if err != nil {
+		return nil, err
+	}
+	return &scenario{name: "nginx-bare", url: "http://" + addr + "/", server: p}, nil
+}
+
+// startNginxForwardAuth runs an ssogate on SQLite that trusts loopback
+// proxies and names nginx's port in its public URLs, and nginx with
+// docs/forward-auth.md's block protecting the upstream through it (an app
+// without origin_url). A browser signs in through nginx — app host, the
+// team domain (proxied by nginx too), the provider, back through nginx —
+// and wrk sends its CF_Authorization cookie to nginx.
+func startNginxForwardAuth(ctx context.Context, f *fleet, o options, idp *refop.Provider, upstreamURL string) (*scenario, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + port
+	g, err := launchSsogate(ctx, f, o, "ssogate-forward-auth", "", "--trusted-proxies", "127.0.0.1/32", "--access-port", port)
+	if err != nil {
+		return nil, err
+	}
+	block, err := forwardAuthBlock(o.forwardAuthDoc, addr)
+	if err != nil {
+		return nil, err
+	}
+	team := `server {
+    listen ` + addr + `;
+    server_name ` + teamDomain + `;
+    location / {
+        proxy_pass http://ssogate;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+    }
+}
+`
+	p, err := startNginx(ctx, f, o, "nginx-forward-auth", addr, strings.TrimPrefix(upstreamURL, "http://"), g.addr, block+team)
+	if err != nil {
+		return nil, err
+	}
+	g.public = addr
+	if err := g.setUp(ctx, idp, "ssogate-forward-auth", ""); err != nil {
+		return nil, err
+	}
+	s := g.scenario("nginx-forward-auth", true)
+	s.server, s.also = p, []*proc{g.proc}
+	return s, nil
+}
+
+var nginxBlockRE = regexp.MustCompile("(?s)```nginx\n(.*?)```")
+
+// forwardAuthBlock is docs/forward-auth.md's nginx server block (the one
+// TestForwardAuthNginx runs) for appHost on addr, its two backends
+// replaced by the keepalive upstream groups "ssogate" and "app",
+// `proxy_set_header Connection ""` added after every proxy_pass so nginx
+// keeps its upstream connections open (with HTTP/1.1, set for the whole
+// http block), and reuseport on its listen. Nothing else of the block
+// changes.
+func forwardAuthBlock(doc, addr string) (string, error) {
+	b, err := os.ReadFile(doc)
+	if err != nil {
+		return "", err
+	}
+	m := nginxBlockRE.FindSubmatch(b)
+	if m == nil {
+		return "", fmt.Errorf("%s has no nginx block", doc)
+	}
+	block := strings.NewReplacer("listen 80;", "listen "+addr+" reuseport;", "app.example.com", appHost,
+		"http://127.0.0.1:8080", "http://ssogate", "http://127.0.0.1:3000", "http://app").Replace(string(m[1]))
+	var out strings.Builder
+	for _, line := range strings.SplitAfter(block, "\n") {
+		out.WriteString(line)
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "proxy_pass ") {
+			indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+			out.WriteString(indent + "proxy_set_header Connection \"\";\n")
+		}
+	}
+	block = out.String()
+	for _, want := range []string{"auth_request /", "http://ssogate/cdn-cgi/access/forward-auth/nginx", "proxy_pass http://app;", "listen " + addr} {
+		if !strings.Contains(block, want) {
+			return "", fmt.Errorf("%s's nginx block changed: no %q after substituting the addresses", doc, want)
+		}
+	}
+	if strings.Contains(block, "127.0.0.1:8080") || strings.Contains(block, "127.0.0.1:3000") {
+		return "", fmt.Errorf("%s's nginx block names an address the harness does not substitute", doc)
+	}
+	return block, nil
+}
+
+// startNginx runs nginx (master process and nginxWorkers workers, in the
+// foreground, its files in a directory of its own) with servers in its
+// http block and the upstream groups "app" (the Go upstream) and, when
+// ssogate is set, "ssogate", each keeping up to 64 idle connections.
+func startNginx(ctx context.Context, f *fleet, o options, name, addr, upstream, ssogate, servers string) (*proc, error) {
+	if o.nginx == "" {
+		return nil, fmt.Errorf("%s: no nginx (install Debian's with apt-get install -y nginx, name one with -nginx, or leave the nginx scenarios out with -no-nginx)", name)
+	}
+	dir := filepath.Join(f.work, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	groups := "upstream app { server " + upstream + "; keepalive 64; }\n"
+	if ssogate != "" {
+		groups += "upstream ssogate { server " + ssogate + "; keepalive 64; }\n"
+	}
+	conf := fmt.Sprintf(`daemon off;
+master_process on;
+worker_processes %d;
+pid %[2]s/nginx.pid;
+error_log %[2]s/error.log warn;
+events { worker_connections 1024; }
+http {
+access_log off;
+client_body_temp_path %[2]s/body;
+proxy_temp_path %[2]s/proxy;
+fastcgi_temp_path %[2]s/fcgi;
+uwsgi_temp_path %[2]s/uwsgi;
+scgi_temp_path %[2]s/scgi;
+proxy_http_version 1.1;
+%s
+%s}
+`, nginxWorkers, dir, groups, servers)
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return nil, err
+	}
+	if out, err := exec.CommandContext(ctx, o.nginx, "-t", "-q", "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", path).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%s: nginx -t: %v: %s", name, err, out)
+	}
+	p, err := f.start(name, nil, o.nginx, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", path)
+	if err != nil {
+		return nil, err
+	}
+	return p, waitListening(ctx, p, addr, filepath.Join(dir, "error.log"))
+}
+
+// waitListening waits up to 20 s for a server to accept connections on
+// addr.
+func waitListening(ctx context.Context, p *proc, addr, errorLog string) error {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for {
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before it listened:\n%s\n%s", p.name, tail(p.log, 15), tail(errorLog, 15))
+		case <-ctx.Done():
+			return fmt.Errorf("%s not listening on %s: %w\n%s", p.name, addr, ctx.Err(), tail(errorLog, 15))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// nginxVersion is what nginx -v prints, or "(none)".
+func nginxVersion(bin string) string {
+	if bin == "" {
+		return "(none)"
+	}
+	out, _ := exec.Command(bin, "-v").CombinedOutput()
+	return strings.TrimPrefix(strings.TrimSpace(string(out)), "nginx version: ")
+}
