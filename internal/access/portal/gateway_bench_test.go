@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,12 +22,14 @@ const gatewayAllocBudget = 50
 var originBody = []byte("ok")
 
 // gatewayBench is a self-hosted app on bench.localhost in front of an
-// origin answering "ok", a signed-in browser's application token, ssogate's
-// whole handler tree and a bare reverse proxy to the same origin.
+// origin answering "ok", a signed-in browser's application token, a
+// service token a Service Auth policy of the app admits, ssogate's whole
+// handler tree and a bare reverse proxy to the same origin.
 type gatewayBench struct {
-	gateway, bare http.Handler
-	url           string // http://bench.localhost:<port>/
-	token         string // CF_Authorization for bench.localhost
+	gateway, bare    http.Handler
+	url              string // http://bench.localhost:<port>/
+	token            string // CF_Authorization for bench.localhost
+	clientID, secret string // the service token
 }
 
 func newGatewayBench(b *testing.B) *gatewayBench {
@@ -37,9 +40,12 @@ func newGatewayBench(b *testing.B) *gatewayBench {
 		_, _ = w.Write(originBody)
 	}))
 	b.Cleanup(origin.Close)
+	tok := a.call(b, "POST", "/access/service_tokens", `{"name":"bench"}`, 201)
+	machines := a.policy(b, "Bench machines", "non_identity", `[{"service_token":{"token_id":"`+tok["id"].(string)+`"}}]`)
 	a.app(b, `{"type":"self_hosted","name":"Bench","domain":"bench.localhost","origin_url":"`+origin.URL+`",
-		"policies":["`+a.staffPolicy+`"],"allowed_idps":["`+a.idpID+`"],"auto_redirect_to_identity":true}`)
-	g := &gatewayBench{gateway: a.env.Server.Config.Handler, url: "http://bench.localhost:" + a.env.Port() + "/"}
+		"policies":["`+a.staffPolicy+`","`+machines+`"],"allowed_idps":["`+a.idpID+`"],"auto_redirect_to_identity":true}`)
+	g := &gatewayBench{gateway: a.env.Server.Config.Handler, url: "http://bench.localhost:" + a.env.Port() + "/",
+		clientID: tok["client_id"].(string), secret: tok["client_secret"].(string)}
 	c := a.env.Browser()
 	if final, hops := follow(b, c, g.url); final.status != http.StatusOK || final.body != string(originBody) {
 		b.Fatalf("login through the gateway ended at %s with %d %q after %d redirects", final.url, final.status, final.body, len(hops))
@@ -61,7 +67,9 @@ func newGatewayBench(b *testing.B) *gatewayBench {
 
 // request is an admitted request as the listener would hand it to the
 // handler tree: the app's host, a client address, and the application
-// token in the cookie or the cf-access-token header ("" for none).
+// token in the cookie or the cf-access-token header, or the service
+// token's CF-Access-Client-Id and CF-Access-Client-Secret and no cookie,
+// as a CI job sends them on every request ("" for no credential).
 func (g *gatewayBench) request(credential string) *http.Request {
 	r := httptest.NewRequest("GET", g.url, nil)
 	r.RemoteAddr = "127.0.0.1:40000"
@@ -70,9 +78,15 @@ func (g *gatewayBench) request(credential string) *http.Request {
 		r.Header.Set("Cookie", "CF_Authorization="+g.token)
 	case "header":
 		r.Header.Set("Cf-Access-Token", g.token)
+	case "service-token":
+		r.Header.Set("Cf-Access-Client-Id", g.clientID)
+		r.Header.Set("Cf-Access-Client-Secret", g.secret)
 	}
 	return r
 }
+
+// gatewayCredentials are the admitted requests BenchmarkGateway measures.
+var gatewayCredentials = []string{"cookie", "header", "service-token"}
 
 // sink is a reusable ResponseWriter that keeps the status and body.
 type sink struct {
@@ -117,6 +131,8 @@ func (s *sink) serve(h http.Handler, req *http.Request) bool {
 //
 //	go test -run '^$' -bench Gateway -benchtime 2000x ./internal/access/portal/
 //
+// The credentials: the CF_Authorization cookie, the same token in
+// cf-access-token, and a service token's id and secret (no cookie).
 // serial/* and parallel/* are the usual ns/op and allocs/op, one request
 // at a time and with RunParallel. vs-bare/* alternate one bare and one
 // gateway request per iteration, so both see the machine at the same
@@ -125,7 +141,7 @@ func (s *sink) serve(h http.Handler, req *http.Request) bool {
 // gatewayAllocBudget).
 func BenchmarkGateway(b *testing.B) {
 	g := newGatewayBench(b)
-	for _, cred := range []string{"", "cookie", "header"} {
+	for _, cred := range append([]string{""}, gatewayCredentials...) {
 		h := g.gateway
 		if cred == "" {
 			h = g.bare
@@ -137,6 +153,13 @@ func BenchmarkGateway(b *testing.B) {
 		if cred != "" {
 			if s := newSink(); s.serve(h, g.request("")) || s.status == http.StatusOK {
 				b.Fatalf("%s: a request without the token reached the origin (%d)", credName(cred), s.status)
+			}
+		}
+		if cred == "service-token" {
+			wrong := g.request(cred)
+			wrong.Header.Set("Cf-Access-Client-Secret", strings.Repeat("0", len(g.secret)))
+			if s := newSink(); s.serve(h, wrong) || s.status != http.StatusUnauthorized {
+				b.Fatalf("service-token: a wrong secret got %d, want 401", s.status)
 			}
 		}
 		b.Run("serial/"+credName(cred), func(b *testing.B) {
@@ -161,7 +184,7 @@ func BenchmarkGateway(b *testing.B) {
 			})
 		})
 	}
-	for _, cred := range []string{"cookie", "header"} {
+	for _, cred := range gatewayCredentials {
 		b.Run("vs-bare/"+cred, func(b *testing.B) { benchVsBare(b, g, cred) })
 	}
 }
