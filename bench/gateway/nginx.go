@@ -8,16 +8,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/ssogate/ssogate/internal/idp/refop"
 )
 
-// nginxWorkers is nginx's worker_processes in both nginx scenarios: the
-// machine's two cores, as many as the bare Go proxy's GOMAXPROCS, so
-// neither reference is held to one core while the other uses two.
-const nginxWorkers = 2
+// nginxWorkers is nginx's worker_processes in both nginx scenarios: one
+// per CPU (2 on the two-core machine of docs/benchmarks.md), as many as
+// the Go servers' GOMAXPROCS, so neither kind of proxy is held to fewer
+// cores than the other.
+var nginxWorkers = runtime.NumCPU()
 
 // nginxBare is the reference for forward auth: nginx proxying to the
 // upstream with the headers docs/forward-auth.md's location / sets, and
