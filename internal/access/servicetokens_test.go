@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -447,12 +446,7 @@ func TestServiceTokenCredentials(t *testing.T) {
 // PostgreSQL, a rotation, a grace period ended early and a deletion made
 // through one are enforced by the other's in-memory check within a second.
 func TestServiceTokenChangesReachEveryInstance(t *testing.T) {
-	if os.Getenv(storetest.EnvURL) == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: CI must run this on PostgreSQL", storetest.EnvURL)
-		}
-		t.Skipf("needs PostgreSQL (%s)", storetest.EnvURL)
-	}
+	storetest.NeedPostgres(t)
 	url, key := storetest.PostgresURL(t), base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	a := apptest.New(t, apptest.WithDatabaseURL(url), apptest.WithSecretKey(key))
 	b := apptest.New(t, apptest.WithDatabaseURL(url), apptest.WithSecretKey(key))

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
@@ -88,12 +87,7 @@ func TestEveryWayOfPresentingCredentialsCounts(t *testing.T) {
 // database count one client's failures together, so alternating between
 // them buys nothing (with a limit per instance it doubled the guesses).
 func TestWrongTokensLimitedAcrossInstances(t *testing.T) {
-	if os.Getenv(storetest.EnvURL) == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: CI must run this on PostgreSQL", storetest.EnvURL)
-		}
-		t.Skipf("needs PostgreSQL (%s)", storetest.EnvURL)
-	}
+	storetest.NeedPostgres(t)
 	url, key := storetest.PostgresURL(t), base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	clock := apptest.NewClock(time.Now())
 	envs := []*apptest.Env{

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -93,12 +92,7 @@ func TestDeliveredOnlyAfterCommit(t *testing.T) {
 // took RefreshEvery, 30 s), and a token the first signs with its new key
 // verifies on the second at once.
 func TestInstancesAgreeWithinASecond(t *testing.T) {
-	if os.Getenv(storetest.EnvURL) == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: CI must run this on PostgreSQL", storetest.EnvURL)
-		}
-		t.Skipf("needs PostgreSQL (%s)", storetest.EnvURL)
-	}
+	storetest.NeedPostgres(t)
 	url, key := storetest.PostgresURL(t), base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	a := apptest.New(t, apptest.WithDatabaseURL(url), apptest.WithSecretKey(key))
 	b := apptest.New(t, apptest.WithDatabaseURL(url), apptest.WithSecretKey(key))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,12 +18,7 @@ import (
 // 429 page with a Retry-After of whole seconds. (With a limit per
 // instance, alternating allowed ten.)
 func TestPasswordAttemptsLimitedAcrossInstances(t *testing.T) {
-	if os.Getenv(storetest.EnvURL) == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: CI must run this on PostgreSQL", storetest.EnvURL)
-		}
-		t.Skipf("needs PostgreSQL (%s)", storetest.EnvURL)
-	}
+	storetest.NeedPostgres(t)
 	dbURL, key := storetest.PostgresURL(t), base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	a := apptest.New(t, apptest.WithDatabaseURL(dbURL), apptest.WithSecretKey(key))
 	b := apptest.New(t, apptest.WithDatabaseURL(dbURL), apptest.WithSecretKey(key))

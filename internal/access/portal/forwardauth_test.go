@@ -71,23 +71,47 @@ func behindProxy(t *testing.T, port string, opts ...apptest.Option) *acme {
 	return a
 }
 
-var nginxBlockRE = regexp.MustCompile("(?s)```nginx\n(.*?)```")
+// docBlock is the fenced block of the given language in
+// docs/forward-auth.md: the tests run what the page shows.
+func docBlock(t *testing.T, lang string) string {
+	t.Helper()
+	doc, err := os.ReadFile("../../../docs/forward-auth.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```" + lang + "\n(.*?)```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatalf("docs/forward-auth.md has no %s block", lang)
+	}
+	return string(m[1])
+}
+
+// runProxy starts a proxy's command, stops it at cleanup and waits until
+// it listens on port; logs tells what it said, for failures.
+func runProxy(t *testing.T, cmd *exec.Cmd, port string, logs func() string) {
+	t.Helper()
+	out := &apptest.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s said: %s\n%s", cmd.Path, out.String(), logs())
+		}
+	})
+	waitListening(t, port, func() string { return out.String() + logs() })
+}
 
 // startNginx runs nginx on port with docs/forward-auth.md's server block —
 // only its addresses substituted — for app host fa.localhost, plus a
 // server that proxies the team domain to ssogate.
 func startNginx(t *testing.T, port, ssogate, upstream string) {
 	t.Helper()
-	doc, err := os.ReadFile("../../../docs/forward-auth.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := nginxBlockRE.FindSubmatch(doc)
-	if m == nil {
-		t.Fatal("docs/forward-auth.md has no nginx block")
-	}
 	block := strings.NewReplacer("listen 80;", "listen 127.0.0.1:"+port+";", "app.example.com", "fa.localhost",
-		"127.0.0.1:8080", ssogate, "127.0.0.1:3000", upstream).Replace(string(m[1]))
+		"127.0.0.1:8080", ssogate, "127.0.0.1:3000", upstream).Replace(docBlock(t, "nginx"))
 	dir := t.TempDir()
 	conf := `daemon off; master_process off; worker_processes 1; pid ` + dir + `/nginx.pid;
 error_log ` + dir + `/error.log warn;
@@ -107,43 +131,19 @@ http {
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("nginx", "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
-	out := &apptest.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Logf("nginx output: %s\nerror.log: %s", out.String(), log)
-		}
-	})
-	waitListening(t, port, func() string {
+	runProxy(t, exec.Command("nginx", "-p", dir, "-c", filepath.Join(dir, "nginx.conf")), port, func() string {
 		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-		return out.String() + string(log)
+		return string(log)
 	})
 }
-
-var caddyBlockRE = regexp.MustCompile("(?s)```caddy\n(.*?)```")
 
 // startCaddy runs caddy on port with docs/forward-auth.md's site block —
 // only its addresses substituted — for app host fa.localhost, plus a site
 // that proxies the team domain to ssogate.
 func startCaddy(t *testing.T, port, ssogate, upstream string) {
 	t.Helper()
-	doc, err := os.ReadFile("../../../docs/forward-auth.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := caddyBlockRE.FindSubmatch(doc)
-	if m == nil {
-		t.Fatal("docs/forward-auth.md has no caddy block")
-	}
 	block := strings.NewReplacer("app.example.com {", "http://fa.localhost:"+port+" {",
-		"127.0.0.1:8080", ssogate, "127.0.0.1:3000", upstream).Replace(string(m[1]))
+		"127.0.0.1:8080", ssogate, "127.0.0.1:3000", upstream).Replace(docBlock(t, "caddy"))
 	dir := t.TempDir()
 	conf := "{\n\tadmin off\n\tauto_https off\n\tpersist_config off\n}\n" + block +
 		"\nhttp://acme.access.localhost:" + port + " {\n\treverse_proxy " + ssogate + "\n}\n"
@@ -153,19 +153,7 @@ func startCaddy(t *testing.T, port, ssogate, upstream string) {
 	}
 	cmd := exec.Command("caddy", "run", "--config", path, "--adapter", "caddyfile")
 	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
-	out := &apptest.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("caddy output: %s", out.String())
-		}
-	})
-	waitListening(t, port, func() string { return out.String() })
+	runProxy(t, cmd, port, func() string { return "" })
 }
 
 // waitListening waits up to 10 s for a proxy to listen on port.

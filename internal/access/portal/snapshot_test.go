@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -110,12 +109,7 @@ func TestAdmittedRequestsReadNoRows(t *testing.T) {
 // enforced by the other within a second, though it serves them from
 // memory.
 func TestRevocationsReachEveryInstance(t *testing.T) {
-	if os.Getenv(storetest.EnvURL) == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: CI must run this on PostgreSQL", storetest.EnvURL)
-		}
-		t.Skipf("needs PostgreSQL (%s)", storetest.EnvURL)
-	}
+	storetest.NeedPostgres(t)
 	url, key := storetest.PostgresURL(t), base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
 	a := newAcme(t, apptest.WithDatabaseURL(url), apptest.WithSecretKey(key))
 	b := apptest.New(t, apptest.WithDatabaseURL(url), apptest.WithSecretKey(key), apptest.WithPublicPort(a.env.Port()))

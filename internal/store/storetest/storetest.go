@@ -50,6 +50,19 @@ func Open(t testing.TB, d store.Dialect) *store.DB {
 	return db
 }
 
+// NeedPostgres skips a test that needs PostgreSQL when EnvURL is not set,
+// except in CI (CI set), where it fails: CI must not pass by skipping.
+func NeedPostgres(t testing.TB) {
+	t.Helper()
+	if os.Getenv(EnvURL) != "" {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is not set: CI must run this on PostgreSQL", EnvURL)
+	}
+	t.Skipf("needs PostgreSQL (%s)", EnvURL)
+}
+
 // PostgresURL creates an empty schema on the test server and returns a URL
 // whose search_path selects it. The schema is dropped at cleanup.
 func PostgresURL(t testing.TB) string {
