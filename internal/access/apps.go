@@ -61,6 +61,10 @@ type AppSettings struct {
 	// token's id and secret as JSON, instead of CF-Access-Client-Id and
 	// CF-Access-Client-Secret (Cloudflare's field).
 	ReadServiceTokensFromHeader string `json:"read_service_tokens_from_header,omitempty"`
+	// OptionsPreflightBypass is only ever false (true is refused: the
+	// gateway answers preflights from CORSHeaders); kept, when sent, so a
+	// client that wrote false reads false back instead of a missing field.
+	OptionsPreflightBypass *bool `json:"options_preflight_bypass,omitempty"`
 }
 
 // AppInput is a create or (merged) update body.
@@ -182,6 +186,9 @@ func (s *Service) applyAppFields(a *App, in AppInput) error {
 		// Bypassing means sending preflights to the origin unauthenticated;
 		// the gateway answers them from cors_headers instead.
 		return api.Invalid("/options_preflight_bypass", "options_preflight_bypass is not supported; answer preflights with cors_headers instead")
+	}
+	if in.OptionsBypass != nil {
+		a.OptionsPreflightBypass = in.OptionsBypass
 	}
 	if err := checkCookieSettings(&a.CookieSettings); err != nil {
 		return err

@@ -109,7 +109,7 @@ func resources() []resource {
 				"allowed_idps":["{{idp}}"],"auto_redirect_to_identity":true,"app_launcher_visible":false,
 				"logo_url":"https://acmecorp.company/logo.png","custom_deny_message":"Ask IT","custom_deny_url":"https://acmecorp.company/denied",
 				"tags":["prod"],"same_site_cookie_attribute":"lax","http_only_cookie_attribute":false,"path_cookie_attribute":true,
-				"cors_headers":{"allowed_origins":["https://acmecorp.company"],"allowed_methods":["GET"],"max_age":600},
+				"cors_headers":{"allowed_origins":["https://acmecorp.company"],"allowed_methods":["GET"],"max_age":600},"options_preflight_bypass":false,
 				"origin_url":"http://10.0.0.5:3000","origin_request":{"connect_timeout":5},"read_service_tokens_from_header":"X-Service-Token",
 				"policies":[{"id":"{{policy}}","precedence":2},{"name":"Inline","decision":"allow","include":[{"everyone":{}}],"precedence":1}]}`,
 			update: `{"session_duration":"2h"}`, touched: []string{"updated_at"},
