@@ -24,8 +24,10 @@ type PolicyLinkRaw struct {
 	ID         string
 	Precedence int
 	// Inline holds the policy fields of an object item, nil when it had
-	// none. On a reusable policy's link they are ignored: they are what
-	// an earlier response showed of it, sent back.
+	// none. On a reusable policy's link they are ignored (they are what
+	// an earlier response showed of it, sent back), except that a
+	// requirement ssogate cannot enforce is refused there too: Cloudflare
+	// reads it as a per-app override that adds a step before access.
 	Inline *PolicyInput
 }
 
@@ -126,6 +128,11 @@ func (s *Service) setPolicies(ctx context.Context, q store.Querier, accountID, a
 // policy, the app's own policy (updated with the item's fields), or a new
 // policy of the app.
 func (s *Service) placePolicy(ctx context.Context, q store.Querier, accountID, appID, ptr string, item PolicyLinkRaw) (string, error) {
+	if item.Inline != nil {
+		if err := checkRequirements(item.Inline.PolicyRequirements); err != nil {
+			return "", prefixPointer(err, ptr)
+		}
+	}
 	if item.ID == "" {
 		if item.Inline == nil {
 			return "", api.Invalid(ptr, "policies: an item needs the id of a reusable policy, or the fields of an inline policy (name, decision, include)")

@@ -25,13 +25,14 @@ type Policy struct {
 	Exclude         []policy.Rule `json:"exclude"`
 	Require         []policy.Rule `json:"require"`
 	SessionDuration string        `json:"session_duration,omitempty"`
-	Precedence      int           `json:"precedence,omitempty"`
-	Reusable        bool          `json:"reusable"`
-	AppCount        int           `json:"app_count"`
-	CreatedAt       time.Time     `json:"created_at"`
-	UpdatedAt       time.Time     `json:"updated_at"`
-	AppID           string        `json:"-"`
-	AccountID       string        `json:"-"`
+	PolicyRequirements
+	Precedence int       `json:"precedence,omitempty"`
+	Reusable   bool      `json:"reusable"`
+	AppCount   int       `json:"app_count"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	AppID      string    `json:"-"`
+	AccountID  string    `json:"-"`
 }
 
 // Decidable is the policy as the evaluator sees it.
@@ -48,7 +49,8 @@ type PolicyInput struct {
 	Exclude         *[]policy.Rule `json:"exclude"`
 	Require         *[]policy.Rule `json:"require"`
 	SessionDuration *string        `json:"session_duration"`
-	Precedence      *int           `json:"precedence"`
+	PolicyRequirements
+	Precedence *int `json:"precedence"`
 }
 
 type ruleSet struct {
@@ -82,6 +84,10 @@ func applyPolicy(p *Policy, in PolicyInput, create bool) error {
 		}
 		p.SessionDuration = *in.SessionDuration
 	}
+	if err := checkRequirements(in.PolicyRequirements); err != nil {
+		return err
+	}
+	mergeRequirements(&p.PolicyRequirements, in.PolicyRequirements)
 	if in.Precedence != nil {
 		if *in.Precedence < 1 {
 			return api.Invalid("/precedence", "precedence must be 1 or more")
@@ -109,11 +115,12 @@ func scanPolicy(row interface{ Scan(...any) error }, extra ...any) (Policy, erro
 	if err := json.Unmarshal([]byte(rules), &rs); err != nil {
 		return p, err
 	}
-	var st struct {
-		SessionDuration string `json:"session_duration"`
+	var st policySettings
+	if err := json.Unmarshal([]byte(settings), &st); err != nil {
+		return p, err
 	}
-	_ = json.Unmarshal([]byte(settings), &st)
-	p.Include, p.Exclude, p.Require, p.SessionDuration = rs.Include, rs.Exclude, rs.Require, st.SessionDuration
+	p.Include, p.Exclude, p.Require = rs.Include, rs.Exclude, rs.Require
+	p.SessionDuration, p.PolicyRequirements = st.SessionDuration, st.PolicyRequirements
 	p.CreatedAt, p.UpdatedAt = store.FromMicros(created), store.FromMicros(updated)
 	p.Reusable = p.AppID == ""
 	return p, nil
@@ -121,8 +128,15 @@ func scanPolicy(row interface{ Scan(...any) error }, extra ...any) (Policy, erro
 
 func encodePolicy(p Policy) (rules, settings string) {
 	r, _ := json.Marshal(ruleSet{Include: nonNil(p.Include), Exclude: nonNil(p.Exclude), Require: nonNil(p.Require)})
-	s, _ := json.Marshal(map[string]string{"session_duration": p.SessionDuration})
+	s, _ := json.Marshal(policySettings{SessionDuration: p.SessionDuration, PolicyRequirements: p.PolicyRequirements})
 	return string(r), string(s)
+}
+
+// policySettings is the settings column: what a policy has besides its
+// rules.
+type policySettings struct {
+	SessionDuration string `json:"session_duration"`
+	PolicyRequirements
 }
 
 // nonNil makes a nil slice encode as [] rather than null.

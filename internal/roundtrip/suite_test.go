@@ -169,7 +169,11 @@ func TestRoundTripSDK(t *testing.T) {
 		{"reusable policy", func(opt option.RequestOption) (string, error) {
 			p, err := c.ZeroTrust.Access.Policies.New(ctx, zero_trust.AccessPolicyNewParams{AccountID: acct, Name: cloudflare.F("Staff"),
 				Decision: cloudflare.F(zero_trust.DecisionAllow), Include: cloudflare.F([]zero_trust.AccessRuleUnionParam{
-					zero_trust.DomainRuleParam{EmailDomain: cloudflare.F(zero_trust.DomainRuleEmailDomainParam{Domain: cloudflare.F("acmecorp.company")})}})}, opt)
+					zero_trust.DomainRuleParam{EmailDomain: cloudflare.F(zero_trust.DomainRuleEmailDomainParam{Domain: cloudflare.F("acmecorp.company")})}}),
+				// The provider sends its defaults for these (false).
+				ApprovalRequired: cloudflare.F(false), IsolationRequired: cloudflare.F(false), PurposeJustificationRequired: cloudflare.F(false),
+				PurposeJustificationPrompt: cloudflare.F("Why?"), ApprovalGroups: cloudflare.F([]zero_trust.ApprovalGroupParam{{
+					ApprovalsNeeded: cloudflare.F(1.0), EmailAddresses: cloudflare.F([]string{"lead@acmecorp.company"})}})}, opt)
 			if err != nil {
 				return "", err
 			}
