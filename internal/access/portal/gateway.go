@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -86,7 +86,7 @@ type grantClaims struct {
 // when its host is not an application host.
 func (p *Portal) AppFor(r *http.Request) (*access.App, error) {
 	host := hostOnly(r.Host)
-	if host == "" || net.ParseIP(host) != nil || p.IsTeamHost(host) {
+	if _, err := netip.ParseAddr(host); host == "" || err == nil || p.IsTeamHost(host) {
 		return nil, nil
 	}
 	if !strings.HasPrefix(r.URL.Path, "/cdn-cgi/access/") {

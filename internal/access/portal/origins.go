@@ -103,9 +103,25 @@ func newOriginProxy(key originKey) (*originProxy, error) {
 	}
 	op := &originProxy{key: key, target: target, transport: tr}
 	op.rp = &httputil.ReverseProxy{Transport: tr, Rewrite: op.rewrite, ModifyResponse: watchBody, ErrorHandler: originFailed,
-		ErrorLog: quietLog}
+		ErrorLog: quietLog, BufferPool: copyBuffers}
 	return op, nil
 }
+
+// copyBuffers are the 32 KB buffers ReverseProxy copies bodies through.
+// Without a pool it allocates one per request: most of the bytes an
+// admitted request allocates, and much of the collector's work.
+var copyBuffers httputil.BufferPool = &bufferPool{}
+
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().(*[]byte); ok {
+		return *v
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
 
 // newOriginTransport builds the transport of one origin configuration:
 // no proxy from the environment, the app's timeouts and TLS settings,
