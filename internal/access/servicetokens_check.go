@@ -146,11 +146,16 @@ func (s *Snapshot) AdmitServiceToken(ctx context.Context, app *App, clientID, cl
 	if err != nil {
 		return t, policy.Decision{}, err
 	}
-	pols := make([]policy.Policy, len(app.Policies))
-	for i, p := range app.Policies {
+	return t, policy.EvaluateServiceToken(app.DecidablePolicies(), policy.ServiceToken{ID: t.ID, IP: ip}), nil
+}
+
+// DecidablePolicies are the app's policies as the evaluator takes them.
+func (a *App) DecidablePolicies() []policy.Policy {
+	pols := make([]policy.Policy, len(a.Policies))
+	for i, p := range a.Policies {
 		pols[i] = p.Decidable()
 	}
-	return t, policy.EvaluateServiceToken(pols, policy.ServiceToken{ID: t.ID, IP: ip}), nil
+	return pols
 }
 
 // secretMatches compares the secret's hash with the current one and, while

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,30 +44,44 @@ type errServiceToken struct {
 func (e *errServiceToken) Error() string { return "service token refused: " + e.reason }
 
 // serviceTokenAdmit checks the service token a request presents for app
-// and returns the application token to forward, "" for a bypass.
+// and returns the application token to forward, "" for a bypass. The
+// secret is checked on every request; the policies' decision and the
+// minted token are remembered per app configuration, token, secret
+// version and client address (serviceJWTCache), so a machine sending its
+// id and secret on every request costs neither an evaluation nor a
+// signature per request.
 func (p *Portal) serviceTokenAdmit(r *http.Request, org orgInfo, app *access.App, clientID, secret string) (string, time.Duration, error) {
-	t, d, err := p.snap.AdmitServiceToken(r.Context(), app, clientID, secret, p.clientIP(r))
+	t, err := p.snap.CheckServiceToken(r.Context(), app.AccountID, clientID, secret)
 	if reason := access.ServiceTokenReason(err); reason != "" {
 		return "", 0, &errServiceToken{status: http.StatusUnauthorized, reason: reason}
 	}
 	if err != nil {
 		return "", 0, err
 	}
-	switch d.Result {
-	case policy.ResultBypass:
-		return "", 0, nil
-	case policy.ResultAllow:
-	default:
-		return "", 0, &errServiceToken{status: http.StatusForbidden, reason: "not_allowed"}
-	}
-	ttl := appTTL(app, d.Policy)
-	jwt, err := p.serviceJWTs.get(serviceJWTKey{t.ID, t.ClientSecretVersion, app.AUD}, p.now(), func(now time.Time) (string, error) {
-		return p.keys.Sign(r.Context(), org.AccountID, keys.Claims{Audience: keys.Audience{app.AUD}, Issuer: org.TeamURL,
+	ip := p.clientIP(r)
+	e, err := p.serviceJWTs.get(serviceJWTKey{app, t.ID, t.ClientSecretVersion, ip}, p.now(), func(now time.Time) (serviceJWT, error) {
+		d := policy.EvaluateServiceToken(app.DecidablePolicies(), policy.ServiceToken{ID: t.ID, IP: ip})
+		switch d.Result {
+		case policy.ResultBypass:
+			return serviceJWT{renewAt: now.Add(time.Hour)}, nil
+		case policy.ResultAllow:
+		default:
+			return serviceJWT{refused: true, renewAt: now.Add(time.Hour)}, nil
+		}
+		ttl := appTTL(app, d.Policy)
+		tok, err := p.keys.Sign(r.Context(), org.AccountID, keys.Claims{Audience: keys.Audience{app.AUD}, Issuer: org.TeamURL,
 			Type: "app", CommonName: t.ClientID, Subject: "",
 			IdentityNonce: serviceNoncePrefix + t.ID + ":" + strconv.Itoa(t.ClientSecretVersion),
 			IssuedAt:      now.Unix(), NotBefore: now.Unix(), Expiry: now.Add(ttl).Unix()})
-	}, ttl)
-	return jwt, ttl, err
+		return serviceJWT{token: tok, ttl: ttl, renewAt: now.Add(ttl * 4 / 5)}, err
+	})
+	switch {
+	case err != nil:
+		return "", 0, err
+	case e.refused:
+		return "", 0, &errServiceToken{status: http.StatusForbidden, reason: "not_allowed"}
+	}
+	return e.token, e.ttl, nil
 }
 
 // serviceIdentity checks an application token minted for a service token:
@@ -95,12 +110,16 @@ func refuseServiceToken(w http.ResponseWriter, e *errServiceToken) error {
 	return writeJSON(w, e.status, map[string]string{"err": fmt.Sprintf("service token refused: %s", e.reason)})
 }
 
-// serviceJWTKey names a minted application token: the service token, the
-// secret version it was checked with, the application.
+// serviceJWTKey names a decision and its minted application token: the
+// application as configured (a configuration change, policies included,
+// makes a new *App in the snapshot, so old entries never match again), the
+// service token and the secret version it was checked with, the client
+// address (policies may have ip rules).
 type serviceJWTKey struct {
+	app     *access.App
 	tokenID string
 	version int
-	aud     string
+	ip      netip.Addr
 }
 
 // serviceJWTCache keeps minted application tokens for service tokens, so a
@@ -113,22 +132,24 @@ type serviceJWTCache struct {
 }
 
 type serviceJWT struct {
-	token   string
+	token   string // "" with refused false: a bypass
+	ttl     time.Duration
+	refused bool // no Service Auth policy admits the token
 	renewAt time.Time
 }
 
 const maxServiceJWTs = 10_000
 
-func (c *serviceJWTCache) get(k serviceJWTKey, now time.Time, mint func(time.Time) (string, error), ttl time.Duration) (string, error) {
+func (c *serviceJWTCache) get(k serviceJWTKey, now time.Time, decide func(time.Time) (serviceJWT, error)) (serviceJWT, error) {
 	c.mu.Lock()
 	e, ok := c.m[k]
 	c.mu.Unlock()
 	if ok && now.Before(e.renewAt) {
-		return e.token, nil
+		return e, nil
 	}
-	tok, err := mint(now)
+	e, err := decide(now)
 	if err != nil {
-		return "", err
+		return e, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -141,8 +162,8 @@ func (c *serviceJWTCache) get(k serviceJWTKey, now time.Time, mint func(time.Tim
 			break
 		}
 	}
-	c.m[k] = serviceJWT{token: tok, renewAt: now.Add(ttl * 4 / 5)}
-	return tok, nil
+	c.m[k] = e
+	return e, nil
 }
 
 // isServiceRefusal reports whether err is a refused service token.
