@@ -6,6 +6,28 @@ import (
 	"slices"
 )
 
+// byPrecedence is a copy of policies in precedence order, equal ones in
+// their order in the slice.
+func byPrecedence(policies []Policy) []Policy {
+	ordered := slices.Clone(policies)
+	slices.SortStableFunc(ordered, func(a, b Policy) int { return cmp.Compare(a.Precedence, b.Precedence) })
+	return ordered
+}
+
+// firstMatching is the first of the ordered policies with the decision
+// that matches id, with why.
+func firstMatching(ordered []Policy, decision string, id Identity) (Policy, []Reason, bool) {
+	for _, p := range ordered {
+		if p.Decision != decision {
+			continue
+		}
+		if ok, reasons := Matches(p, id); ok {
+			return p, reasons, true
+		}
+	}
+	return Policy{}, nil, false
+}
+
 // Evaluate decides whether id may reach an application protected by
 // policies. It is pure: no I/O, no clock, no shared state, and it does not
 // modify policies.
@@ -15,28 +37,16 @@ import (
 // by precedence. The first policy that applies decides. Policies with equal
 // precedence keep their order in the slice. Nothing applies: deny.
 func Evaluate(policies []Policy, id Identity) Decision {
-	ordered := slices.Clone(policies)
-	slices.SortStableFunc(ordered, func(a, b Policy) int { return cmp.Compare(a.Precedence, b.Precedence) })
-
-	for _, p := range ordered {
-		if p.Decision != DecisionBypass {
-			continue
-		}
-		if ok, reasons := Matches(p, id); ok {
-			return Decision{Result: ResultBypass, Policy: p.ID, Reasons: reasons}
-		}
+	ordered := byPrecedence(policies)
+	if p, reasons, ok := firstMatching(ordered, DecisionBypass, id); ok {
+		return Decision{Result: ResultBypass, Policy: p.ID, Reasons: reasons}
 	}
 	if !id.signedIn() {
 		return Decision{Result: ResultDeny, Reasons: []Reason{{Message: "you are not signed in"}}}
 	}
-	for _, p := range ordered {
-		if p.Decision != DecisionDeny {
-			continue
-		}
-		if ok, reasons := Matches(p, id); ok {
-			reasons = append(reasons, policyReason(p, true, "you are blocked by this policy"))
-			return Decision{Result: ResultDeny, Policy: p.ID, Reasons: reasons}
-		}
+	if p, reasons, ok := firstMatching(ordered, DecisionDeny, id); ok {
+		reasons = append(reasons, policyReason(p, true, "you are blocked by this policy"))
+		return Decision{Result: ResultDeny, Policy: p.ID, Reasons: reasons}
 	}
 	var failed []Reason
 	for _, p := range ordered {

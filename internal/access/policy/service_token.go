@@ -1,11 +1,9 @@
 package policy
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"slices"
 )
 
 // ServiceToken is what a request authenticated by a valid service token
@@ -137,24 +135,13 @@ func EvaluateServiceToken(policies []Policy, tok ServiceToken) Decision {
 	if tok.ID == "" {
 		return Decision{Result: ResultDeny, Reasons: []Reason{{Message: "no service token was presented"}}}
 	}
-	ordered := slices.Clone(policies)
-	slices.SortStableFunc(ordered, func(a, b Policy) int { return cmp.Compare(a.Precedence, b.Precedence) })
-	for _, p := range ordered {
-		if p.Decision != DecisionBypass {
-			continue
-		}
-		if ok, reasons := Matches(p, id); ok {
-			return Decision{Result: ResultBypass, Policy: p.ID, Reasons: reasons}
-		}
+	ordered := byPrecedence(policies)
+	if p, reasons, ok := firstMatching(ordered, DecisionBypass, id); ok {
+		return Decision{Result: ResultBypass, Policy: p.ID, Reasons: reasons}
 	}
-	for _, p := range ordered {
-		if p.Decision != DecisionDeny {
-			continue
-		}
-		if ok, reasons := Matches(p, id); ok {
-			reasons = append(reasons, policyReason(p, true, "this service token is blocked by this policy"))
-			return Decision{Result: ResultDeny, Policy: p.ID, Reasons: reasons}
-		}
+	if p, reasons, ok := firstMatching(ordered, DecisionDeny, id); ok {
+		reasons = append(reasons, policyReason(p, true, "this service token is blocked by this policy"))
+		return Decision{Result: ResultDeny, Policy: p.ID, Reasons: reasons}
 	}
 	var failed []Reason
 	seen := false
