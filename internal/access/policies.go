@@ -51,6 +51,12 @@ type PolicyInput struct {
 	SessionDuration *string        `json:"session_duration"`
 	PolicyRequirements
 	Precedence *int `json:"precedence"`
+	// MFAConfig and ConnectionRules are Cloudflare features ssogate does
+	// not have (per-policy MFA, SSH/RDP connection rules): read only to be
+	// refused when set, since a policy asking for MFA that admitted
+	// without it would admit more than it says.
+	MFAConfig       *json.RawMessage `json:"mfa_config"`
+	ConnectionRules *json.RawMessage `json:"connection_rules"`
 }
 
 type ruleSet struct {
@@ -60,6 +66,13 @@ type ruleSet struct {
 }
 
 func applyPolicy(p *Policy, in PolicyInput, create bool) error {
+	if in.MFAConfig != nil { // null decodes to nil: only a value is refused
+		return api.Invalid("/mfa_config", "mfa_config is not supported: ssogate does not enforce MFA per policy, so a policy "+
+			"requiring it would admit people without it. Leave it out (or null); require MFA at the identity provider")
+	}
+	if in.ConnectionRules != nil {
+		return api.Invalid("/connection_rules", "connection_rules is not supported: ssogate has no SSH or RDP applications. Leave it out (or null)")
+	}
 	if create && (in.Name == nil || in.Decision == nil || in.Include == nil) {
 		return api.Invalid("", "name, decision and include are required, e.g. {\"name\":\"Employees\",\"decision\":\"allow\",\"include\":[{\"email_domain\":{\"domain\":\"acmecorp.company\"}}]}")
 	}

@@ -102,6 +102,8 @@ func TestPolicyRequirementsRefused(t *testing.T) {
 		{"groups not a list", `"approval_groups":{"approvals_needed":1}`, "", "approval_groups"},
 		{"flag not a bool", `"approval_required":"false"`, "", "approval_required"},
 		{"prompt not a string", `"purpose_justification_prompt":1`, "", "purpose_justification_prompt"},
+		{"mfa", `"mfa_config":{"allowed_authenticators":["totp"],"session_duration":"1h"}`, "/mfa_config", "does not enforce MFA"},
+		{"connection rules", `"connection_rules":{"ssh":{"usernames":["root"]}}`, "/connection_rules", "no SSH or RDP"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for where, req := range map[string][2]string{
@@ -133,5 +135,17 @@ func checkRefused(t *testing.T, where string, r apptest.Response, pointer, words
 	body := string(r.Body)
 	if r.Status != 400 || !strings.Contains(body, words) || (pointer != "" && !strings.Contains(body, `"pointer":"`+pointer+`"`)) {
 		t.Errorf("%s: %d %s, want 400 naming %q at %q", where, r.Status, body, words, pointer)
+	}
+}
+
+// mfa_config and connection_rules sent as null (what a client that knows
+// the fields sends when they are unset) are accepted and not stored.
+func TestPolicyFeaturesNullAccepted(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	r := env.Do("POST", "/accounts/"+env.AccountID+"/access/policies", env.Token,
+		`{"name":"P","decision":"allow","include":[{"everyone":{}}],"mfa_config":null,"connection_rules":null}`)
+	if r.Status != 201 || strings.Contains(string(r.Body), "mfa_config") || strings.Contains(string(r.Body), "connection_rules") {
+		t.Errorf("null mfa_config and connection_rules: %d %s", r.Status, r.Body)
 	}
 }
