@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -131,22 +130,6 @@ func (s *Snapshot) LiveServiceToken(ctx context.Context, accountID, clientID str
 		return ServiceToken{}, ErrServiceTokenExpired
 	}
 	return *t, nil
-}
-
-// AdmitServiceToken is the whole service-token decision for a request to
-// app: CheckServiceToken in app's account, then app's policies through
-// policy.EvaluateServiceToken with the client's address. A refused token
-// is an error (the sentinels above) and no decision; a valid one gets the
-// decision, whose Result is policy.ResultAllow when a Service Auth policy
-// admits it (Policy names it), policy.ResultBypass when a bypass policy
-// lets the request through without any token, else policy.ResultDeny with
-// the reasons.
-func (s *Snapshot) AdmitServiceToken(ctx context.Context, app *App, clientID, clientSecret string, ip netip.Addr) (ServiceToken, policy.Decision, error) {
-	t, err := s.CheckServiceToken(ctx, app.AccountID, clientID, clientSecret)
-	if err != nil {
-		return t, policy.Decision{}, err
-	}
-	return t, policy.EvaluateServiceToken(app.DecidablePolicies(), policy.ServiceToken{ID: t.ID, IP: ip}), nil
 }
 
 // DecidablePolicies are the app's policies as the evaluator takes them.

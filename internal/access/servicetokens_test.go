@@ -486,7 +486,18 @@ func TestServiceTokenChangesReachEveryInstance(t *testing.T) {
 	refusedOnB("deletion", secret, access.ErrServiceTokenUnknown)
 }
 
-// TestAdmitServiceToken: the gateway's one call — the check, then the
+// admitServiceToken is the gateway's decision for a service token (the
+// portal remembers the policies' part per app configuration): the check in
+// app's account, then app's policies with the client's address.
+func admitServiceToken(ctx context.Context, snap *access.Snapshot, app *access.App, clientID, secret string, ip netip.Addr) (access.ServiceToken, policy.Decision, error) {
+	t, err := snap.CheckServiceToken(ctx, app.AccountID, clientID, secret)
+	if err != nil {
+		return t, policy.Decision{}, err
+	}
+	return t, policy.EvaluateServiceToken(app.DecidablePolicies(), policy.ServiceToken{ID: t.ID, IP: ip}), nil
+}
+
+// TestAdmitServiceToken: the gateway's decision — the check, then the
 // application's policies — and the policy rules through the API.
 func TestAdmitServiceToken(t *testing.T) {
 	t.Parallel()
@@ -516,14 +527,14 @@ func TestAdmitServiceToken(t *testing.T) {
 		t.Fatalf("app: %v", err)
 	}
 	ip := netip.MustParseAddr("192.0.2.7")
-	tok, d, err := snap.AdmitServiceToken(ctx, wiki, ci["client_id"].(string), ci["client_secret"].(string), ip)
+	tok, d, err := admitServiceToken(ctx, snap, wiki, ci["client_id"].(string), ci["client_secret"].(string), ip)
 	if err != nil || d.Result != policy.ResultAllow || d.Policy != ciOnly["id"] || tok.ID != ci["id"] {
 		t.Errorf("CI token: %+v %+v %v", tok, d, err)
 	}
-	if _, d, err := snap.AdmitServiceToken(ctx, wiki, cron["client_id"].(string), cron["client_secret"].(string), ip); err != nil || d.Result != policy.ResultDeny {
+	if _, d, err := admitServiceToken(ctx, snap, wiki, cron["client_id"].(string), cron["client_secret"].(string), ip); err != nil || d.Result != policy.ResultDeny {
 		t.Errorf("cron token, not listed: %+v %v", d, err)
 	}
-	if _, _, err := snap.AdmitServiceToken(ctx, wiki, ci["client_id"].(string), cron["client_secret"].(string), ip); !errors.Is(err, access.ErrServiceTokenSecret) {
+	if _, _, err := admitServiceToken(ctx, snap, wiki, ci["client_id"].(string), cron["client_secret"].(string), ip); !errors.Is(err, access.ErrServiceTokenSecret) {
 		t.Errorf("CI's id with cron's secret: %v", err)
 	}
 	// A deny policy naming the token blocks it, wherever it sits.
@@ -534,7 +545,7 @@ func TestAdmitServiceToken(t *testing.T) {
 		t.Fatalf("link the deny policy: %d %s", r.Status, r.Body)
 	}
 	wiki, _ = snap.AppForHost(ctx, "wiki.acmecorp.company", "/")
-	if _, d, err := snap.AdmitServiceToken(ctx, wiki, ci["client_id"].(string), ci["client_secret"].(string), ip); err != nil || d.Result != policy.ResultDeny || d.Policy != block["id"] {
+	if _, d, err := admitServiceToken(ctx, snap, wiki, ci["client_id"].(string), ci["client_secret"].(string), ip); err != nil || d.Result != policy.ResultDeny || d.Policy != block["id"] {
 		t.Errorf("blocked CI token: %+v %v", d, err)
 	}
 }
