@@ -42,6 +42,12 @@ type Config struct {
 
 	LogLevel  string
 	LogFormat string
+	// AccessLog writes one line per HTTP request (issue 12's request log).
+	AccessLog bool
+	// MetricsListen, when set, serves /metrics (Prometheus) on its own
+	// address; never on the public listener, so scrapes need no token and
+	// the figures are not published to the internet by default.
+	MetricsListen string
 
 	// Access: team domains are <team>.<AccessDomain>; AccessScheme and
 	// AccessPort build their URLs (AccessPort "" = the listen port; 80 and
@@ -79,6 +85,7 @@ func Default() Config {
 		VerifyCooldown:       5 * time.Second,
 		LogLevel:             "info",
 		LogFormat:            "text",
+		AccessLog:            true,
 		AccessDomain:         "access.localhost",
 		AccessScheme:         "http",
 		BootstrapEmail:       "admin@ssogate.localhost",
@@ -89,6 +96,7 @@ func Default() Config {
 // option maps one setting onto its flag and environment variable.
 type option struct {
 	flag, env, usage string
+	kind             string // the value's type, for help: string, strings, duration, int, cidrs, bool
 	get              func(*Config) string
 	set              func(*Config, string) error
 }
@@ -116,6 +124,8 @@ func options() []option {
 		str("secret-key-file", "file with the key sealing secrets at rest (default: secret.key in the data directory)", func(c *Config) *string { return &c.SecretKeyFile }),
 		str("log-level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 		str("log-format", "text or json", func(c *Config) *string { return &c.LogFormat }),
+		boolean("access-log", "log one line per HTTP request", func(c *Config) *bool { return &c.AccessLog }),
+		str("metrics-listen", "address to serve Prometheus /metrics on, e.g. 127.0.0.1:9090 (default: off)", func(c *Config) *string { return &c.MetricsListen }),
 	}
 }
 
@@ -236,6 +246,13 @@ func (c Config) Validate() error {
 	}
 	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
 		bad("log-level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			bad("metrics-listen: %q is not host:port (for example 127.0.0.1:9090)", c.MetricsListen)
+		} else if c.MetricsListen == c.Listen {
+			bad("metrics-listen: must differ from listen; metrics are never served on the public listener")
+		}
 	}
 	if !oneOf(c.LogFormat, "text", "json") {
 		bad("log-format: %q is not text or json", c.LogFormat)

@@ -47,6 +47,7 @@ func TestDefaults(t *testing.T) {
 		VerifyCooldown:       5 * time.Second,
 		LogLevel:             "info",
 		LogFormat:            "text",
+		AccessLog:            true,
 		AccessDomain:         "access.localhost",
 		AccessScheme:         "http",
 		BootstrapEmail:       "admin@ssogate.localhost",

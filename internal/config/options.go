@@ -11,19 +11,19 @@ import (
 // Constructors of options, one per field type.
 
 func str(name, usage string, field func(*Config) *string) option {
-	return option{flag: name, env: envName(name), usage: usage,
+	return option{flag: name, env: envName(name), usage: usage, kind: "string",
 		get: func(c *Config) string { return *field(c) },
 		set: func(c *Config, v string) error { *field(c) = strings.TrimSpace(v); return nil }}
 }
 
 func list(name, usage string, field func(*Config) *[]string) option {
-	return option{flag: name, env: envName(name), usage: usage,
+	return option{flag: name, env: envName(name), usage: usage, kind: "strings",
 		get: func(c *Config) string { return strings.Join(*field(c), ",") },
 		set: func(c *Config, v string) error { *field(c) = splitList(v); return nil }}
 }
 
 func dur(name, usage string, field func(*Config) *time.Duration) option {
-	return option{flag: name, env: envName(name), usage: usage,
+	return option{flag: name, env: envName(name), usage: usage, kind: "duration",
 		get: func(c *Config) string { return field(c).String() },
 		set: func(c *Config, v string) error {
 			d, err := time.ParseDuration(strings.TrimSpace(v))
@@ -36,7 +36,7 @@ func dur(name, usage string, field func(*Config) *time.Duration) option {
 }
 
 func num(name, usage string, field func(*Config) *int) option {
-	return option{flag: name, env: envName(name), usage: usage,
+	return option{flag: name, env: envName(name), usage: usage, kind: "int",
 		get: func(c *Config) string { return strconv.Itoa(*field(c)) },
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -49,7 +49,7 @@ func num(name, usage string, field func(*Config) *int) option {
 }
 
 func prefixes(name, usage string, field func(*Config) *[]netip.Prefix) option {
-	return option{flag: name, env: envName(name), usage: usage,
+	return option{flag: name, env: envName(name), usage: usage, kind: "cidrs",
 		get: func(c *Config) string {
 			var s []string
 			for _, p := range *field(c) {
@@ -71,6 +71,20 @@ func prefixes(name, usage string, field func(*Config) *[]netip.Prefix) option {
 				out = append(out, p.Masked())
 			}
 			*field(c) = out
+			return nil
+		}}
+}
+
+// boolean accepts what strconv.ParseBool does (true, false, 1, 0, t, f).
+func boolean(name, usage string, field func(*Config) *bool) option {
+	return option{flag: name, env: envName(name), usage: usage, kind: "bool",
+		get: func(c *Config) string { return strconv.FormatBool(*field(c)) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			*field(c) = b
 			return nil
 		}}
 }
