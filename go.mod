@@ -18,6 +18,7 @@ require (
 	github.com/russellhaering/goxmldsig v1.6.1
 	github.com/tidwall/gjson v1.14.4
 	github.com/zitadel/oidc/v3 v3.52.0
+	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/crypto v0.59.0
 	golang.org/x/net v0.62.0
 	golang.org/x/oauth2 v0.38.0
