@@ -90,7 +90,7 @@ func TestAccountUsageErrors(t *testing.T) {
 		wants []string
 	}{
 		{"list takes no --account", ts.env(), []string{"account", "list", "--account", ts.account},
-			[]string{"flag provided but not defined: -account"}},
+			[]string{"unknown flag: --account"}},
 		{"list takes no argument", ts.env(), []string{"account", "list", ts.account}, []string{`unexpected argument "` + ts.account + `"`}},
 		{"list without a token", with(ts.env(), "CLOUDFLARE_API_TOKEN", ""), []string{"account", "list"},
 			[]string{"export CLOUDFLARE_API_TOKEN=<your_api_token>"}},

@@ -131,8 +131,10 @@ func TestAdminUsageErrors(t *testing.T) {
 		{"admin unknown", []string{"admin", "user", "create"}, []string{`unknown command "create"`, "Usage: ssogate admin user <command>", "password EMAIL"}},
 		{"account create without a name", []string{"admin", "account", "create"}, []string{"account name"}},
 		{"account create with two names", []string{"admin", "account", "create", "Acme", "Corp"}, []string{"quote it"}},
-		{"account create bad flag", []string{"admin", "account", "create", "--verify-concurrency", "many", "Acme"},
-			[]string{"verify-concurrency", `"many"`}},
+		{"account create bad flag", []string{"admin", "account", "create", "--log-level", "many", "Acme"},
+			[]string{"log-level", `"many"`}},
+		{"account create server-only flag", []string{"admin", "account", "create", "--verify-concurrency", "8", "Acme"},
+			[]string{"unknown flag: --verify-concurrency"}},
 		{"token create unknown permission", []string{"admin", "token", "create", "--account", acct.ID, "--permission", "SSO Connector Admin"},
 			append([]string{`unknown permission "SSO Connector Admin"`}, known...)},
 		{"token create without permission", []string{"admin", "token", "create", "--account", acct.ID}, []string{"--permission"}},
@@ -392,10 +394,11 @@ func TestTopLevelCommands(t *testing.T) {
 		{"version", []string{"version"}, 0, []string{"ssogate "}, nil},
 		{"unknown command", []string{"frobnicate"}, 2, nil,
 			[]string{`unknown command "frobnicate"`, "Usage: ssogate <command>", "serve", "admin", "migrate", "dev-dns"}},
-		{"no command", nil, 2, []string{"Usage: ssogate <command>"}, nil},
+		{"no command", nil, 2, nil, []string{"missing command", "Usage: ssogate <command>"}},
 		{"help", []string{"help"}, 0, []string{"Usage: ssogate <command>", "config", "version"}, nil},
 		{"--help", []string{"--help"}, 0, []string{"Usage: ssogate <command>"}, nil},
-		{"command help", []string{"config", "check", "-h"}, 0, nil, []string{"Usage: ssogate config check", "-listen", "SSOGATE_LISTEN"}},
+		{"command help", []string{"config", "check", "-h"}, 0, []string{"Usage: ssogate config check", "--listen string", "SSOGATE_LISTEN", "--config string"}, nil},
+		{"completion", []string{"completion", "bash"}, 0, []string{"bash completion", "ssogate"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/spf13/pflag"
+
 	"github.com/ssogate/ssogate/internal/accounts"
+	"github.com/ssogate/ssogate/internal/config"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -14,19 +17,25 @@ import (
 // back in for a member who never had one (SSO only) once SSO is disabled
 // for lock-out recovery, or who forgot theirs. It works on the database
 // directly, so it needs access to the data directory, not a dashboard.
-func adminUserPassword(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "admin user password", "admin user password [flags] EMAIL")
-	cfg, err := loadConfig(env, fs, args)
-	if err != nil {
-		return err
+func setupAdminUserPassword(env *Env, fs *pflag.FlagSet) runFunc {
+	settings := config.Bind(fs, config.StorageSettings)
+	return func(ctx context.Context, args []string) error {
+		if len(args) != 1 {
+			return usageError("give exactly one email address")
+		}
+		email, err := accounts.NormalizeEmail(args[0])
+		if err != nil {
+			return usageError("%q is not an email address", args[0])
+		}
+		cfg, err := loadConfig(env, settings)
+		if err != nil {
+			return err
+		}
+		return adminUserPassword(ctx, env, cfg, email)
 	}
-	if fs.NArg() != 1 {
-		return usageError("give exactly one email address")
-	}
-	email, err := accounts.NormalizeEmail(fs.Arg(0))
-	if err != nil {
-		return usageError("%q is not an email address", fs.Arg(0))
-	}
+}
+
+func adminUserPassword(ctx context.Context, env *Env, cfg config.Config, email string) error {
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return err

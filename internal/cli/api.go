@@ -10,50 +10,50 @@ import (
 	"strings"
 
 	"github.com/cloudflare/cloudflare-go/v6/option"
+	"github.com/spf13/pflag"
 	"github.com/tidwall/gjson"
 )
 
-// runAPI is `ssogate api METHOD PATH [--data JSON]`: one request to any
+const apiLong = "PATH is under the API base URL, e.g. /accounts/$CLOUDFLARE_ACCOUNT_ID/access/apps;\n" +
+	"--data JSON|@FILE|- sends a body."
+
+// setupAPI is `ssogate api METHOD PATH [--data JSON]`: one request to any
 // route of the API with the token and base URL the other commands use,
 // like `gh api`. The result is printed as JSON (so --field captures an
 // id); notes go to stderr and an API error exits 1, as everywhere.
-func runAPI(ctx context.Context, env *Env, args []string) error {
+func setupAPI(env *Env, fs *pflag.FlagSet) runFunc {
 	var f apiFlags
 	var data string
-	fs := newFlags(env, "api", "api METHOD PATH [--data JSON|@FILE|-] [flags]\n\n"+
-		"  PATH is under the API base URL, e.g. /accounts/$CLOUDFLARE_ACCOUNT_ID/access/apps")
 	f.register(fs, accountIgnored)
 	fs.StringVar(&data, "data", "", "the request body: JSON, @FILE to read it from a file, or - for standard input")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, pos []string) error {
+		method, path, err := apiTarget(pos)
+		if err != nil {
+			return err
+		}
+		body, err := requestBody(data, env)
+		if err != nil {
+			return err
+		}
+		f.asJSON = true // the answer is JSON whatever the flags say
+		s, err := f.connect(env)
+		if err != nil {
+			return err
+		}
+		var opts []option.RequestOption
+		if body != nil {
+			opts = append(opts, option.WithRequestBody("application/json", body))
+		}
+		var raw []byte
+		if err := s.client.Execute(ctx, method, path, nil, &raw, opts...); err != nil {
+			return s.apiFailure(method+" "+path, err)
+		}
+		result := gjson.GetBytes(raw, "result")
+		if !result.Exists() {
+			return nil // e.g. begin_verification: an envelope without a result
+		}
+		return f.printJSON(env.Stdout, result.Raw)
 	}
-	method, path, err := apiTarget(pos)
-	if err != nil {
-		return err
-	}
-	body, err := requestBody(data, env)
-	if err != nil {
-		return err
-	}
-	f.asJSON = true // the answer is JSON whatever the flags say
-	s, err := f.connect(env)
-	if err != nil {
-		return err
-	}
-	var opts []option.RequestOption
-	if body != nil {
-		opts = append(opts, option.WithRequestBody("application/json", body))
-	}
-	var raw []byte
-	if err := s.client.Execute(ctx, method, path, nil, &raw, opts...); err != nil {
-		return s.apiFailure(method+" "+path, err)
-	}
-	result := gjson.GetBytes(raw, "result")
-	if !result.Exists() {
-		return nil // e.g. begin_verification: an envelope without a result
-	}
-	return f.printJSON(env.Stdout, result.Raw)
 }
 
 // apiTarget checks METHOD and PATH; a path may be given with or without

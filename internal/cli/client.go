@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"mime"
@@ -18,6 +17,7 @@ import (
 
 	cloudflare "github.com/cloudflare/cloudflare-go/v6"
 	"github.com/cloudflare/cloudflare-go/v6/option"
+	"github.com/spf13/pflag"
 
 	"github.com/ssogate/ssogate/internal/ids"
 )
@@ -53,7 +53,7 @@ const (
 	accountIgnored                      // account list: the accounts are the answer; no --account, and CLOUDFLARE_ACCOUNT_ID is not read
 )
 
-func (f *apiFlags) register(fs *flag.FlagSet, scope accountScope) {
+func (f *apiFlags) register(fs *pflag.FlagSet, scope accountScope) {
 	f.scope = scope
 	fs.StringVar(&f.apiURL, "api-url", "", "API base URL (env "+envBaseURL+", default "+defaultAPIURL+
 		"; real Cloudflare: https://api.cloudflare.com/client/v4)")
@@ -265,26 +265,6 @@ func connectorID(env *Env, args []string) (string, error) {
 		return "", usageError("SSO connector id %q is malformed: expected 32 lowercase hex characters, as sso create and sso list print them", id)
 	}
 	return id, nil
-}
-
-// parseArgs parses flags placed before, between or after positional
-// arguments ("sso verify ID --wait"), returning the positionals.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError("%v", err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 // apiFailure turns an SDK error into what a person needs: the envelope's

@@ -186,7 +186,7 @@ func TestUsageErrorsNameTheVariable(t *testing.T) {
 		{"unknown subcommand", ts.env(), []string{"sso", "frobnicate"}, []string{`unknown command "frobnicate"`, "Usage: ssogate sso"}},
 		{"malformed account", with(ts.env(), "CLOUDFLARE_ACCOUNT_ID", "Acme"), []string{"sso", "list"},
 			[]string{`account id "Acme" is malformed`}},
-		{"unknown flag", ts.env(), []string{"sso", "list", "--token", "x"}, []string{"flag provided but not defined"}},
+		{"unknown flag", ts.env(), []string{"sso", "list", "--token", "x"}, []string{"unknown flag: --token"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -52,7 +52,7 @@ func TestSubcommandMistakes(t *testing.T) {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			t.Parallel()
 			r := must(t, 2, env, tt.args...)
-			if prefix := "ssogate " + tt.args[0] + ": "; !strings.HasPrefix(r.stderr, prefix) {
+			if prefix := "ssogate " + tt.args[0]; !strings.HasPrefix(r.stderr, prefix) {
 				t.Errorf("stderr does not start with %q:\n%s", prefix, r.stderr)
 			}
 			contains(t, "stderr", r.stderr, tt.wants...)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/ssogate/ssogate/internal/access"
 	"github.com/ssogate/ssogate/internal/access/policy"
@@ -85,11 +86,24 @@ type demoFlags struct {
 // runDemo starts ssogate with an identity provider, a DNS server and a
 // company account already set up as the integration guide leaves them, so
 // the whole flow can be clicked through in a browser.
-func runDemo(ctx context.Context, env *Env, args []string) error {
-	cfg, df, err := parseDemoFlags(env, args)
-	if err != nil {
-		return err
+func setupDemo(env *Env, fs *pflag.FlagSet) runFunc {
+	var df demoFlags
+	fs.StringVar(&df.idpListen, "idp-listen", "127.0.0.1:0", "loopback address of the demo's OpenID provider")
+	fs.StringVar(&df.dnsListen, "dns-listen", "127.0.0.1:0", "loopback address (UDP and TCP) of the demo's DNS server")
+	settings := config.Bind(fs, config.AllSettings)
+	// Accepted so that using them gets an explanation, not "unknown flag".
+	_ = fs.MarkHidden("database-url")
+	_ = fs.MarkHidden("dns-nameservers")
+	return func(ctx context.Context, args []string) error {
+		cfg, err := demoConfig(env, fs, settings, &df, args)
+		if err != nil {
+			return err
+		}
+		return runDemo(ctx, env, cfg, df)
 	}
+}
+
+func runDemo(ctx context.Context, env *Env, cfg config.Config, df demoFlags) (err error) {
 	if !df.keepData {
 		dir, err := os.MkdirTemp("", "ssogate-demo-")
 		if err != nil {
@@ -126,37 +140,32 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	return app.Run(ctx, cfg, env.Stdout, env.Stderr)
 }
 
-func parseDemoFlags(env *Env, args []string) (config.Config, demoFlags, error) {
-	fs := newFlags(env, "demo", "demo [--listen 127.0.0.1:8080] [--data-dir DIR] [--idp-listen ADDR] [--dns-listen ADDR] [server flags]\n\n"+
-		"Starts ssogate with the reference OpenID provider (authentik layout) and a DNS server for "+demoDomain+"\n"+
-		"in the same process, and the guide's setup done: account, Access, SSO connector verified and enabled.\n"+
-		"State lives in a temporary directory removed on exit unless --data-dir is given (reused on the next run).\n"+
-		"The demo always uses SQLite and its own DNS server: SSOGATE_DATA_DIR, SSOGATE_DATABASE_URL and\n"+
-		"SSOGATE_DNS_NAMESERVERS are ignored, --database-url and --dns-nameservers refused")
-	var df demoFlags
-	fs.StringVar(&df.idpListen, "idp-listen", "127.0.0.1:0", "loopback address of the demo's OpenID provider")
-	fs.StringVar(&df.dnsListen, "dns-listen", "127.0.0.1:0", "loopback address (UDP and TCP) of the demo's DNS server")
-	cfg, err := loadConfig(env, fs, args)
-	if err != nil {
-		return cfg, df, err
+const demoLong = "Starts ssogate with the reference OpenID provider (authentik layout) and a DNS server for " + demoDomain + "\n" +
+	"in the same process, and the guide's setup done: account, Access, SSO connector verified and enabled.\n" +
+	"State lives in a temporary directory removed on exit unless --data-dir is given (reused on the next run).\n" +
+	"The demo always uses SQLite and its own DNS server: SSOGATE_DATA_DIR, SSOGATE_DATABASE_URL and\n" +
+	"SSOGATE_DNS_NAMESERVERS are ignored."
+
+func demoConfig(env *Env, fs *pflag.FlagSet, settings *config.Flags, df *demoFlags, args []string) (config.Config, error) {
+	if len(args) > 0 {
+		return config.Config{}, usageError("unexpected argument %q; the demo takes flags only", args[0])
 	}
-	if fs.NArg() > 0 {
-		return cfg, df, usageError("unexpected argument %q; the demo takes flags only", fs.Arg(0))
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	switch {
-	case given["database-url"]:
-		return cfg, df, usageError("--database-url: the demo keeps its state in SQLite; give --data-dir DIR to keep it between runs")
-	case given["dns-nameservers"]:
-		return cfg, df, usageError("--dns-nameservers: the demo serves %s from its own DNS server and points ssogate at it; use --dns-listen to choose its address", demoDomain)
+	case fs.Changed("database-url"):
+		return config.Config{}, usageError("--database-url: the demo keeps its state in SQLite; give --data-dir DIR to keep it between runs")
+	case fs.Changed("dns-nameservers"):
+		return config.Config{}, usageError("--dns-nameservers: the demo serves %s from its own DNS server and points ssogate at it; use --dns-listen to choose its address", demoDomain)
 	}
-	df.keepData = given["data-dir"]
+	cfg, err := loadConfig(env, settings)
+	if err != nil {
+		return cfg, err
+	}
+	df.keepData = fs.Changed("data-dir")
 	cfg.DatabaseURL = ""
 	if env.Getenv("SSOGATE_BOOTSTRAP_ACCOUNT_NAME") == "" {
 		cfg.BootstrapAccountName = demoAccountName
 	}
-	return cfg, df, nil
+	return cfg, nil
 }
 
 // pinListen replaces port 0 with a free port: the team domain's URLs and the

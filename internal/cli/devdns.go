@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/ssogate/ssogate/internal/dnsverify/dnstest"
 )
@@ -13,20 +13,19 @@ import (
 // runDevDNS serves TXT records from a tiny authoritative DNS server on
 // loopback, so the guide's "publish a TXT record" step can be tried on a
 // laptop: start ssogate with --dns-nameservers pointing at it.
-func runDevDNS(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "dev-dns", "dev-dns [--listen 127.0.0.1:5354] --txt DOMAIN=VALUE [--txt ...]")
+func setupDevDNS(env *Env, fs *pflag.FlagSet) runFunc {
 	listen := fs.String("listen", "127.0.0.1:5354", "loopback address for UDP and TCP")
 	var records stringList
 	fs.Var(&records, "txt", "a TXT record to serve at the apex of DOMAIN, as DOMAIN=VALUE (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(args); err != nil {
 			return err
 		}
-		return usageError("%v", err)
+		return devDNS(ctx, env, *listen, records)
 	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
+}
+
+func devDNS(ctx context.Context, env *Env, listen string, records []string) error {
 	type txt struct{ domain, value string }
 	var parsed []txt
 	for _, r := range records {
@@ -36,9 +35,9 @@ func runDevDNS(ctx context.Context, env *Env, args []string) error {
 		}
 		parsed = append(parsed, txt{domain, value})
 	}
-	srv, err := dnstest.Start(*listen)
+	srv, err := dnstest.Start(listen)
 	if err != nil {
-		return fmt.Errorf("start DNS server on %s: %w", *listen, err)
+		return fmt.Errorf("start DNS server on %s: %w", listen, err)
 	}
 	defer srv.Close()
 	for _, r := range parsed {

@@ -3,12 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/ssogate/ssogate/internal/idp/refop"
 )
@@ -16,36 +17,35 @@ import (
 // runDevIdP serves the reference OpenID provider (laid out like authentik)
 // on loopback, so the Access login can be tried without an authentik: it
 // shows a login form for the users given on the command line.
-func runDevIdP(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "dev-idp", "dev-idp [--listen 127.0.0.1:9000] --user EMAIL:PASSWORD[:GROUP,...] --redirect-uri URL")
+func setupDevIdP(env *Env, fs *pflag.FlagSet) runFunc {
 	listen := fs.String("listen", "127.0.0.1:9000", "loopback address to serve on")
 	clientID := fs.String("client-id", "ssogate", "OAuth client id")
 	secret := fs.String("client-secret", "dev-secret-change-me", "OAuth client secret")
 	var users, redirects stringList
 	fs.Var(&users, "user", "a user as EMAIL:PASSWORD or EMAIL:PASSWORD:GROUP1,GROUP2 (repeatable)")
 	fs.Var(&redirects, "redirect-uri", "an allowed redirect URI, e.g. http://acme.access.localhost:8080/cdn-cgi/access/callback (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(args); err != nil {
 			return err
 		}
-		return usageError("%v", err)
+		return devIdP(ctx, env, *listen, refop.Client{ID: *clientID, Secret: *secret, RedirectURIs: redirects}, users)
 	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
+}
+
+func devIdP(ctx context.Context, env *Env, listen string, client refop.Client, users []string) error {
 	cfgUsers, err := parseDevUsers(users)
 	if err != nil {
 		return err
 	}
-	if len(redirects) == 0 {
+	if len(client.RedirectURIs) == 0 {
 		return usageError("give at least one --redirect-uri: the team domain's /cdn-cgi/access/callback")
 	}
-	idp, err := startIdP(ctx, *listen, cfgUsers, refop.Client{ID: *clientID, Secret: *secret, RedirectURIs: redirects})
+	idp, err := startIdP(ctx, listen, cfgUsers, client)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "OpenID provider (authentik layout) on http://%s\nissuer_url: %s\nclient_id: %s\nclient_secret: %s\n",
-		idp.addr, idp.IssuerURL(), *clientID, *secret)
+		idp.addr, idp.IssuerURL(), client.ID, client.Secret)
 	return <-idp.done
 }
 

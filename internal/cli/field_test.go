@@ -131,7 +131,7 @@ func TestFieldUsageErrors(t *testing.T) {
 		wants []string
 	}{
 		{[]string{"sso", "list", "--field", ""}, []string{"-field", "want a path"}},
-		{[]string{"sso", "list", "--field"}, []string{"flag needs an argument: -field"}},
+		{[]string{"sso", "list", "--field"}, []string{"flag needs an argument: --field"}},
 		{[]string{"sso", "list", "--field", "0.id", "--json=false"}, []string{"--field prints from the JSON output"}},
 	}
 	for _, tt := range tests {

@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/ssogate/ssogate/internal/accounts"
 	"github.com/ssogate/ssogate/internal/app"
@@ -14,50 +16,64 @@ import (
 	"github.com/ssogate/ssogate/internal/tokens"
 )
 
-func loadConfig(env *Env, fs *flag.FlagSet, args []string) (config.Config, error) {
-	cfg, err := config.Load(fs, args, env.Getenv)
-	if err != nil && err != flag.ErrHelp {
+// loadConfig loads the settings bound to a command: a mistake in any of
+// them is a usage error, all of them listed.
+func loadConfig(env *Env, f *config.Flags) (config.Config, error) {
+	cfg, err := f.Load(env.Getenv)
+	if err != nil {
 		return cfg, usageError("configuration:\n%v", err)
 	}
-	return cfg, err
+	return cfg, nil
 }
 
-func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "serve", "serve [flags]")
-	cfg, err := loadConfig(env, fs, args)
-	if err != nil {
-		return err
+// configured loads the configuration after checking that the command got
+// no positional arguments.
+func configured(env *Env, f *config.Flags, args []string) (config.Config, error) {
+	if err := noArgs(args); err != nil {
+		return config.Config{}, err
 	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	return app.Run(ctx, cfg, env.Stdout, env.Stderr)
+	return loadConfig(env, f)
 }
 
-func runConfigCheck(_ context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "config check", "config check [server flags]")
-	cfg, err := loadConfig(env, fs, args)
-	if err != nil {
-		return err
+func setupServe(env *Env, fs *pflag.FlagSet) runFunc {
+	settings := config.Bind(fs, config.AllSettings)
+	return func(ctx context.Context, args []string) error {
+		cfg, err := configured(env, settings, args)
+		if err != nil {
+			return err
+		}
+		return app.Run(ctx, cfg, env.Stdout, env.Stderr)
 	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	fmt.Fprint(env.Stdout, cfg.String())
-	fmt.Fprintln(env.Stdout, "configuration OK")
-	return nil
 }
 
-// runMigrate is migrate status and migrate up.
-func runMigrate(ctx context.Context, env *Env, verb string, args []string) error {
-	fs := newFlags(env, "migrate "+verb, "migrate "+verb+" [--data-dir DIR | --database-url URL]")
-	cfg, err := loadConfig(env, fs, args)
-	if err != nil {
-		return err
+func setupConfigCheck(env *Env, fs *pflag.FlagSet) runFunc {
+	settings := config.Bind(fs, config.AllSettings)
+	return func(_ context.Context, args []string) error {
+		cfg, err := configured(env, settings, args)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(env.Stdout, cfg.String())
+		fmt.Fprintln(env.Stdout, "configuration OK")
+		return nil
 	}
-	if err := noArgs(fs); err != nil {
-		return err
+}
+
+// setupMigrate is migrate status and migrate up.
+func setupMigrate(verb string) func(env *Env, fs *pflag.FlagSet) runFunc {
+	return func(env *Env, fs *pflag.FlagSet) runFunc {
+		settings := config.Bind(fs, config.StorageSettings)
+		return func(ctx context.Context, args []string) error {
+			cfg, err := configured(env, settings, args)
+			if err != nil {
+				return err
+			}
+			return runMigrate(ctx, env, verb, cfg)
+		}
 	}
+}
+
+func runMigrate(ctx context.Context, env *Env, verb string, cfg config.Config) error {
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir) // after the argument checks: a usage error creates nothing
 	if err != nil {
 		return err
@@ -99,78 +115,86 @@ func migrateStatus(ctx context.Context, env *Env, db *store.DB) error {
 	return nil
 }
 
-func adminAccountCreate(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "admin account create", "admin account create [flags] NAME")
+func setupAdminAccountCreate(env *Env, fs *pflag.FlagSet) runFunc {
 	asJSON := fs.Bool("json", false, "print the account as JSON")
-	cfg, err := loadConfig(env, fs, args)
-	if err != nil {
-		return err
+	settings := config.Bind(fs, config.StorageSettings)
+	return func(ctx context.Context, args []string) error {
+		if len(args) != 1 {
+			return usageError("give exactly one account name (quote it if it has spaces)")
+		}
+		cfg, err := loadConfig(env, settings)
+		if err != nil {
+			return err
+		}
+		db, err := openMigrated(ctx, cfg) // after the argument checks: a usage error creates nothing
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		a, err := accounts.NewService(db).CreateAccount(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(env, a)
+		}
+		fmt.Fprintf(env.Stdout, "created account %q\naccount id: %s\n", a.Name, a.ID)
+		return nil
 	}
-	if fs.NArg() != 1 {
-		return usageError("give exactly one account name (quote it if it has spaces)")
-	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir) // after the argument checks: a usage error creates nothing
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	a, err := accounts.NewService(db).CreateAccount(ctx, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(env, a)
-	}
-	fmt.Fprintf(env.Stdout, "created account %q\naccount id: %s\n", a.Name, a.ID)
-	return nil
 }
 
-type stringList []string
+// openMigrated opens the configured database and brings its schema up to
+// date, as the server would on start.
+func openMigrated(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
 
-func (s *stringList) String() string     { return fmt.Sprint([]string(*s)) }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-func adminTokenCreate(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "admin token create", "admin token create --account ID --permission NAME [--permission NAME...] [flags]")
+func setupAdminTokenCreate(env *Env, fs *pflag.FlagSet) runFunc {
 	account := fs.String("account", "", "account id (32 hex characters)")
 	name := fs.String("name", "", "token name (default: the permissions)")
 	asJSON := fs.Bool("json", false, "print the token as JSON, value included")
 	var perms stringList
-	fs.Var(&perms, "permission", "permission group name, e.g. \"SSO Connector Write\" (repeatable)")
-	cfg, err := loadConfig(env, fs, args)
-	if err != nil {
-		return err
+	fs.Var(&perms, "permission", "permission group `NAME`, e.g. \"SSO Connector Write\" (repeatable)")
+	settings := config.Bind(fs, config.StorageSettings)
+	return func(ctx context.Context, args []string) error {
+		cfg, err := configured(env, settings, args)
+		if err != nil {
+			return err
+		}
+		return adminTokenCreate(ctx, env, cfg, *account, *name, perms, *asJSON)
 	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
+}
+
+func adminTokenCreate(ctx context.Context, env *Env, cfg config.Config, account, name string, perms []string, asJSON bool) error {
 	refs, err := permissionRefs(perms)
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir) // after the argument checks: a usage error creates nothing
+	db, err := openMigrated(ctx, cfg) // after the argument checks: a usage error creates nothing
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if *name == "" {
-		*name = joinArgs(perms)
+	if name == "" {
+		name = strings.Join(perms, " ")
 	}
-	if _, err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	if _, err := accounts.Get(ctx, db, *account); err != nil {
-		return usageError("account %q was not found; list accounts with the API or create one with: ssogate admin account create NAME", *account)
+	if _, err := accounts.Get(ctx, db, account); err != nil {
+		return usageError("account %q was not found; list accounts with the API or create one with: ssogate admin account create NAME", account)
 	}
 	svc := tokens.NewService(db, nil, nil)
-	v, err := svc.Create(ctx, *account, app.TokenInput(*account, *name, refs), nil)
+	v, err := svc.Create(ctx, account, app.TokenInput(account, name, refs), nil)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return printJSON(env, v)
 	}
 	fmt.Fprintf(env.Stdout, "created API token %s (%s)\nvalue (shown once): %s\n", v.ID, v.Name, v.Value)

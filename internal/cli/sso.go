@@ -3,13 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
 
 	cloudflare "github.com/cloudflare/cloudflare-go/v6"
 	"github.com/cloudflare/cloudflare-go/v6/iam"
+	"github.com/spf13/pflag"
 )
 
 // ssoCommand is the shared start of every sso subcommand: flags, the
@@ -21,22 +21,12 @@ type ssoCommand struct {
 	*session
 }
 
-// startSSO parses the flags and positional arguments; connect comes
-// after the caller has checked the arguments, so no mistake in them ever
-// costs a request.
-func startSSO(env *Env, name, synopsis string, args []string, extra func(*flag.FlagSet)) (*ssoCommand, error) {
+// newSSOCommand registers the API flags every sso subcommand shares; the
+// command's own flags go on fs next to it.
+func newSSOCommand(env *Env, fs *pflag.FlagSet) *ssoCommand {
 	c := &ssoCommand{env: env}
-	fs := newFlags(env, "sso "+name, "sso "+synopsis)
 	c.api.register(fs, accountRequired)
-	if extra != nil {
-		extra(fs)
-	}
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	c.args = pos
-	return c, nil
+	return c
 }
 
 func (c *ssoCommand) connect() (err error) {
@@ -44,18 +34,15 @@ func (c *ssoCommand) connect() (err error) {
 	return err
 }
 
-// startSSOItem is startSSO for subcommands about one connector: the id
-// (argument or environment) must be well formed before anything is sent.
-func startSSOItem(env *Env, name string, args []string, extra func(*flag.FlagSet)) (*ssoCommand, string, error) {
-	c, err := startSSO(env, name, name+" [flags] [ID]", args, extra)
+// item starts a subcommand about one connector: the id (argument or
+// environment) must be well formed before anything is sent.
+func (c *ssoCommand) item(args []string) (string, error) {
+	c.args = args
+	id, err := connectorID(c.env, args)
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
-	id, err := connectorID(env, c.args)
-	if err != nil {
-		return nil, "", err
-	}
-	return c, id, c.connect()
+	return id, c.connect()
 }
 
 // show prints one connector from the raw JSON the API returned.
@@ -79,17 +66,21 @@ func (c *ssoCommand) get(ctx context.Context, id string) (string, error) {
 	return res.JSON.RawJSON(), nil
 }
 
-func ssoCreate(ctx context.Context, env *Env, args []string) error {
+func setupSSOCreate(env *Env, fs *pflag.FlagSet) runFunc {
 	var begin optionalBool
-	var fedramp *bool
-	c, err := startSSO(env, "create", "create [--begin-verification[=false]] [--fedramp] [flags] DOMAIN", args, func(fs *flag.FlagSet) {
-		fs.Var(&begin, "begin-verification", "ask for DNS verification to start at once; left out, the API decides "+
-			"(ssogate starts at once). =false creates the connector awaiting: publish the TXT record, then run sso verify")
-		fedramp = fs.Bool("fedramp", false, "show FedRAMP language on the SSO login")
-	})
-	if err != nil {
-		return err
+	fs.Var(&begin, "begin-verification", "ask for DNS verification to start at once; left out, the API decides "+
+		"(ssogate starts at once). =false creates the connector awaiting: publish the TXT record, then run sso verify")
+	fs.Lookup("begin-verification").NoOptDefVal = "true"
+	fedramp := fs.Bool("fedramp", false, "show FedRAMP language on the SSO login")
+	c := newSSOCommand(env, fs)
+	return func(ctx context.Context, args []string) error {
+		c.args = args
+		return c.create(ctx, begin, *fedramp)
 	}
+}
+
+func (c *ssoCommand) create(ctx context.Context, begin optionalBool, fedramp bool) error {
+	env := c.env
 	if len(c.args) != 1 {
 		return usageError("give exactly one email domain, e.g. ssogate sso create acmecorp.company")
 	}
@@ -100,7 +91,7 @@ func ssoCreate(ctx context.Context, env *Env, args []string) error {
 	if begin.set {
 		params.BeginVerification = cloudflare.F(begin.value)
 	}
-	if *fedramp {
+	if fedramp {
 		params.UseFedrampLanguage = cloudflare.F(true)
 	}
 	res, err := c.client.IAM.SSO.New(ctx, params)
@@ -142,7 +133,7 @@ func (b *optionalBool) Set(s string) error {
 	return nil
 }
 
-func (b *optionalBool) IsBoolFlag() bool { return true }
+func (b *optionalBool) Type() string { return "bool" }
 
 // printNextSteps follows the connector's status. A pending connector is
 // already being checked by the server, and enabling checks the record
@@ -163,14 +154,18 @@ func printNextSteps(w io.Writer, v connectorView) {
 		"     or, to watch the checks first: ssogate sso verify --wait\n")
 }
 
-func ssoList(ctx context.Context, env *Env, args []string) error {
-	c, err := startSSO(env, "list", "list [flags]", args, nil)
-	if err != nil {
-		return err
+func setupSSOList(env *Env, fs *pflag.FlagSet) runFunc {
+	c := newSSOCommand(env, fs)
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usageError("unexpected argument %q: sso list takes none", args[0])
+		}
+		return c.list(ctx)
 	}
-	if len(c.args) > 0 {
-		return usageError("unexpected argument %q: sso list takes none", c.args[0])
-	}
+}
+
+func (c *ssoCommand) list(ctx context.Context) error {
+	env := c.env
 	if err := c.connect(); err != nil {
 		return err
 	}
@@ -199,27 +194,40 @@ func ssoList(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func ssoGet(ctx context.Context, env *Env, args []string) error {
-	c, id, err := startSSOItem(env, "get", args, nil)
-	if err != nil {
-		return err
+func setupSSOGet(env *Env, fs *pflag.FlagSet) runFunc {
+	c := newSSOCommand(env, fs)
+	return func(ctx context.Context, args []string) error {
+		id, err := c.item(args)
+		if err != nil {
+			return err
+		}
+		raw, err := c.get(ctx, id)
+		if err != nil {
+			return err
+		}
+		return c.show(raw)
 	}
-	raw, err := c.get(ctx, id)
-	if err != nil {
-		return err
-	}
-	return c.show(raw)
 }
 
 // ssoSetEnabled is sso enable / sso disable. The server refuses to enable
 // an unverified connector with a 400 naming the TXT record; that message
 // is printed as is.
-func ssoSetEnabled(ctx context.Context, env *Env, args []string, on bool) error {
-	verb := map[bool]string{true: "enable", false: "disable"}[on]
-	c, id, err := startSSOItem(env, verb, args, nil)
-	if err != nil {
-		return err
+func setupSSOSetEnabled(on bool) func(env *Env, fs *pflag.FlagSet) runFunc {
+	return func(env *Env, fs *pflag.FlagSet) runFunc {
+		c := newSSOCommand(env, fs)
+		return func(ctx context.Context, args []string) error {
+			id, err := c.item(args)
+			if err != nil {
+				return err
+			}
+			return c.setEnabled(ctx, id, on)
+		}
 	}
+}
+
+func (c *ssoCommand) setEnabled(ctx context.Context, id string, on bool) error {
+	env := c.env
+	verb := map[bool]string{true: "enable", false: "disable"}[on]
 	res, err := c.client.IAM.SSO.Update(ctx, id, iam.SSOUpdateParams{AccountID: cloudflare.F(c.account), Enabled: cloudflare.F(on)})
 	if err != nil {
 		return c.apiFailure(verb+" SSO connector "+id, err)
@@ -230,11 +238,19 @@ func ssoSetEnabled(ctx context.Context, env *Env, args []string, on bool) error 
 	return c.show(res.JSON.RawJSON())
 }
 
-func ssoDelete(ctx context.Context, env *Env, args []string) error {
-	c, id, err := startSSOItem(env, "delete", args, nil)
-	if err != nil {
-		return err
+func setupSSODelete(env *Env, fs *pflag.FlagSet) runFunc {
+	c := newSSOCommand(env, fs)
+	return func(ctx context.Context, args []string) error {
+		id, err := c.item(args)
+		if err != nil {
+			return err
+		}
+		return c.delete(ctx, id)
 	}
+}
+
+func (c *ssoCommand) delete(ctx context.Context, id string) error {
+	env := c.env
 	res, err := c.client.IAM.SSO.Delete(ctx, id, iam.SSODeleteParams{AccountID: cloudflare.F(c.account)})
 	if err != nil {
 		return c.apiFailure("delete SSO connector "+id, err)

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	cloudflare "github.com/cloudflare/cloudflare-go/v6"
 	"github.com/cloudflare/cloudflare-go/v6/iam"
+	"github.com/spf13/pflag"
 
 	"github.com/ssogate/ssogate/internal/dnsverify"
 )
@@ -28,19 +28,26 @@ type verifyCommand struct {
 	out      io.Writer // human output; stderr under --json so stdout stays JSON
 }
 
-func ssoVerify(ctx context.Context, env *Env, args []string) error {
+func setupSSOVerify(env *Env, fs *pflag.FlagSet) runFunc {
 	vc := &verifyCommand{}
 	var dnsFlag string
-	c, id, err := startSSOItem(env, "verify", args, func(fs *flag.FlagSet) {
-		fs.BoolVar(&vc.wait, "wait", false, "wait until the domain is verified, fails, or --timeout passes")
-		fs.DurationVar(&vc.timeout, "timeout", 10*time.Minute, "how long the whole command may take")
-		fs.DurationVar(&vc.interval, "interval", 5*time.Second, "how often to ask the API while waiting")
-		fs.StringVar(&dnsFlag, "dns-nameservers", "", "host:port,... to look for the TXT record on (env "+envDNS+
-			"; default: the domain's authoritative servers)")
-	})
-	if err != nil {
-		return err
+	fs.BoolVar(&vc.wait, "wait", false, "wait until the domain is verified, fails, or --timeout passes")
+	fs.DurationVar(&vc.timeout, "timeout", 10*time.Minute, "how long the whole command may take")
+	fs.DurationVar(&vc.interval, "interval", 5*time.Second, "how often to ask the API while waiting")
+	fs.StringVar(&dnsFlag, "dns-nameservers", "", "host:port,... to look for the TXT record on (env "+envDNS+
+		"; default: the domain's authoritative servers)")
+	c := newSSOCommand(env, fs)
+	return func(ctx context.Context, args []string) error {
+		id, err := c.item(args)
+		if err != nil {
+			return err
+		}
+		return vc.start(ctx, c, id, dnsFlag)
 	}
+}
+
+func (vc *verifyCommand) start(ctx context.Context, c *ssoCommand, id, dnsFlag string) (err error) {
+	env := c.env
 	vc.ssoCommand, vc.id, vc.out = c, id, env.Stdout
 	if c.api.asJSON {
 		vc.out = env.Stderr

@@ -5,19 +5,28 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=...". Left
 // at "dev", the version comes from the build info the go command stamps.
 var Version = "dev"
 
-func runVersion(_ context.Context, env *Env, args []string) error {
-	if len(args) > 0 {
-		return usageError("unexpected argument %q: version takes none", args[0])
+func setupVersion(env *Env, _ *pflag.FlagSet) runFunc {
+	return func(_ context.Context, args []string) error {
+		if len(args) > 0 {
+			return usageError("unexpected argument %q: version takes none", args[0])
+		}
+		fmt.Fprintln(env.Stdout, versionLine(Version, buildInfo()))
+		return nil
 	}
-	bi, _ := debug.ReadBuildInfo() // nil without build info
-	fmt.Fprintln(env.Stdout, versionLine(Version, bi))
-	return nil
+}
+
+// buildInfo is the go command's stamp, nil in a binary without one.
+func buildInfo() *debug.BuildInfo {
+	bi, _ := debug.ReadBuildInfo()
+	return bi
 }
 
 // versionLine is what `ssogate version` prints, from the -ldflags version

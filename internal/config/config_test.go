@@ -2,7 +2,6 @@ package config_test
 
 import (
 	"errors"
-	"flag"
 	"io"
 	"net/netip"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/spf13/pflag"
 
 	"github.com/ssogate/ssogate/internal/config"
 )
@@ -23,7 +23,7 @@ var cmpConfig = cmpopts.EquateComparable(netip.Prefix{})
 // load runs config.Load on a fresh flag set with env as the whole environment.
 func load(t *testing.T, env map[string]string, args ...string) (config.Config, error) {
 	t.Helper()
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return config.Load(fs, args, func(k string) string { return env[k] })
 }
@@ -96,10 +96,13 @@ var documentedAsEmpty = map[string]string{"dns-resolvers": "/etc/resolv.conf"}
 func TestREADMEConfigurationTable(t *testing.T) {
 	defaults := mustLoad(t, nil)
 	registered := map[string]bool{}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg := config.Default()
-	config.Register(fs, &cfg)
-	fs.VisitAll(func(f *flag.Flag) { registered[f.Name] = true })
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	config.Bind(fs, config.AllSettings)
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name != "config" { // documented above the table
+			registered[f.Name] = true
+		}
+	})
 
 	for _, row := range readmeTable(t) {
 		t.Run(row.flag, func(t *testing.T) {
@@ -179,7 +182,7 @@ func TestEnvironmentAndFlags(t *testing.T) {
 			func(c *config.Config) { c.Listen = "127.0.0.1:7000" }},
 		{"data dir env", map[string]string{"SSOGATE_DATA_DIR": "/var/lib/ssogate"}, nil,
 			func(c *config.Config) { c.DataDir = "/var/lib/ssogate" }},
-		{"data dir flag wins", map[string]string{"SSOGATE_DATA_DIR": "/var/lib/ssogate"}, []string{"-data-dir=/srv/sg"},
+		{"data dir flag wins", map[string]string{"SSOGATE_DATA_DIR": "/var/lib/ssogate"}, []string{"--data-dir=/srv/sg"},
 			func(c *config.Config) { c.DataDir = "/srv/sg" }},
 		{"database url env", map[string]string{"SSOGATE_DATABASE_URL": "postgres://u:p@db:5432/sg"}, nil,
 			func(c *config.Config) { c.DatabaseURL = "postgres://u:p@db:5432/sg" }},
@@ -489,9 +492,12 @@ func TestStringListsEverySetting(t *testing.T) {
 	c.DNSNameservers = []string{"127.0.0.1:5354", "127.0.0.2:53"}
 	c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	out := c.String()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	config.Register(fs, &c)
-	fs.VisitAll(func(f *flag.Flag) {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	config.Bind(fs, config.AllSettings)
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name == "config" {
+			return
+		}
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(f.Name) + ` `).MatchString(out) {
 			t.Errorf("String() has no line for %s:\n%s", f.Name, out)
 		}
@@ -505,7 +511,7 @@ func TestStringListsEverySetting(t *testing.T) {
 
 func TestLoadHelp(t *testing.T) {
 	_, err := load(t, nil, "-h")
-	if !errors.Is(err, flag.ErrHelp) {
-		t.Errorf("Load(-h) = %v, want flag.ErrHelp", err)
+	if !errors.Is(err, pflag.ErrHelp) {
+		t.Errorf("Load(-h) = %v, want pflag.ErrHelp", err)
 	}
 }
