@@ -216,7 +216,9 @@ func (f *Flags) Load(getenv func(string) string) (Config, error) {
 		path = strings.TrimSpace(getenv(EnvConfigFile))
 	}
 	if path != "" {
-		errs = append(errs, fmt.Errorf("--config %s: configuration files are not read yet", path)) // replaced by ApplyFile with file.go
+		if err := ApplyFile(&cfg, path); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for _, o := range options() {
 		if v := getenv(o.env); v != "" {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -513,5 +514,55 @@ func TestLoadHelp(t *testing.T) {
 	_, err := load(t, nil, "-h")
 	if !errors.Is(err, pflag.ErrHelp) {
 		t.Errorf("Load(-h) = %v, want pflag.ErrHelp", err)
+	}
+}
+
+// TestPrecedence: a flag wins over the environment, which wins over the
+// file (--config or SSOGATE_CONFIG), which wins over the default; a
+// setting given nowhere else keeps the file's value.
+func TestPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ssogate.yaml")
+	if err := os.WriteFile(file, []byte("listen: 127.0.0.1:7001\nlog-level: debug\nverify-concurrency: 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want func(*config.Config)
+	}{
+		{"file over defaults", nil, []string{"--config", file},
+			func(c *config.Config) { c.Listen, c.LogLevel, c.VerifyConcurrency = "127.0.0.1:7001", "debug", 3 }},
+		{"SSOGATE_CONFIG names the file", map[string]string{"SSOGATE_CONFIG": file}, nil,
+			func(c *config.Config) { c.Listen, c.LogLevel, c.VerifyConcurrency = "127.0.0.1:7001", "debug", 3 }},
+		{"environment over file", map[string]string{"SSOGATE_LISTEN": "127.0.0.1:7002"}, []string{"--config", file},
+			func(c *config.Config) { c.Listen, c.LogLevel, c.VerifyConcurrency = "127.0.0.1:7002", "debug", 3 }},
+		{"flag over environment and file", map[string]string{"SSOGATE_LISTEN": "127.0.0.1:7002"},
+			[]string{"--config", file, "--listen", "127.0.0.1:7003", "--log-level=warn"},
+			func(c *config.Config) { c.Listen, c.LogLevel, c.VerifyConcurrency = "127.0.0.1:7003", "warn", 3 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := config.Default()
+			tt.want(&want)
+			if diff := cmp.Diff(want, mustLoad(t, tt.env, tt.args...), cmpConfig); diff != "" {
+				t.Errorf("Load mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFileErrorsJoinTheOthers: a bad file, a bad environment value and a
+// bad flag are all reported by one Load.
+func TestFileErrorsJoinTheOthers(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ssogate.yaml")
+	if err := os.WriteFile(file, []byte("lisen: 127.0.0.1:7001\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := load(t, map[string]string{"SSOGATE_VERIFY_INTERVAL": "soon"}, "--config", file, "--log-format", "xml")
+	for _, want := range []string{"lisen", "listen", "SSOGATE_VERIFY_INTERVAL", "log-format"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load error %v does not mention %q", err, want)
+		}
 	}
 }
