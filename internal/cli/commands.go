@@ -12,7 +12,7 @@ import (
 // commands are the top level of the tree. Summaries name the positional
 // arguments; flags are left to each command's -h.
 func commands(env *Env) []*cobra.Command {
-	return []*cobra.Command{
+	return append([]*cobra.Command{
 		leaf(env, leafSpec{use: "serve", short: "start the server (API, dashboard, Access, verification worker)", setup: setupServe}),
 		leaf(env, leafSpec{use: "healthcheck", short: "exit 0 when the server on --listen answers /healthz (for container health checks)", setup: setupHealthcheck}),
 		group("migrate", "show or apply database migrations",
@@ -34,7 +34,7 @@ func commands(env *Env) []*cobra.Command {
 		leaf(env, leafSpec{use: "dev-dns", short: "serve TXT records on loopback to try verification offline", setup: setupDevDNS}),
 		leaf(env, leafSpec{use: "dev-idp", short: "serve an OpenID provider (authentik layout) on loopback to try the Access login", setup: setupDevIdP}),
 		leaf(env, leafSpec{use: "demo", short: "the guide's whole flow on this machine: ssogate, an IdP, DNS and a demo company", long: demoLong, setup: setupDemo}),
-	}
+	}, resourceCommands(env)...)
 }
 
 func ssoCommands(env *Env) *cobra.Command {
@@ -66,6 +66,7 @@ func adminCommands(env *Env) *cobra.Command {
 		group("user", "dashboard users",
 			leaf(env, leafSpec{use: "password EMAIL", short: "give a dashboard user a new, generated password", setup: setupAdminUserPassword})),
 	)
+	cmd.AddCommand(adminDataCommands(env)...)
 	cmd.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		cmd.SetContext(audit.WithActor(cmd.Context(), audit.Actor{ID: "ssogate-admin", Type: "system", Interface: "CLI"}))
 	}
