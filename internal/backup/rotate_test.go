@@ -227,3 +227,39 @@ func TestRotateSecretKeyPostgres(t *testing.T) {
 	checkAlive(t, start(t, t.TempDir(), apptest.WithDatabaseURL(url), apptest.WithSecretKey(strings.TrimSpace(newText))),
 		s, apiToken, orgToken)
 }
+
+// On PostgreSQL with a key file (one instance, or files copied to each): a
+// crash after the commit is finished at start-up as on SQLite.
+func TestRotateSecretKeyPostgresKeyFileCrash(t *testing.T) {
+	storetest.NeedPostgres(t)
+	ctx := testCtx(t)
+	op := startOP(t)
+	url := storetest.PostgresURL(t)
+	dir := t.TempDir()
+	s, apiToken, orgToken := before(t, dir, op, apptest.WithDatabaseURL(url))
+	cfg := configFor(dir)
+	cfg.DatabaseURL = url
+	oldKey := parseKey(t, readKey(t, keyPath(dir)))
+
+	undo := backup.SetTestHook(func(stage string) error {
+		if stage == "committed" {
+			return errors.New("simulated crash")
+		}
+		return nil
+	})
+	_, err := backup.RotateSecretKey(ctx, cfg, backup.RotateOptions{})
+	undo()
+	if err == nil {
+		t.Fatal("no simulated crash")
+	}
+	newKey := parseKey(t, readKey(t, keyPath(dir)+".new"))
+	sealedUnder(t, cfg, newKey, true)
+	sealedUnder(t, cfg, oldKey, false)
+	if did, err := backup.FinishInterruptedRotation(ctx, cfg); err != nil || did == "" {
+		t.Fatalf("finish: %q, %v", did, err)
+	}
+	if got := parseKey(t, readKey(t, keyPath(dir))); string(got) != string(newKey) {
+		t.Errorf("the key file does not hold the new key")
+	}
+	checkAlive(t, start(t, dir, apptest.WithDatabaseURL(url)), s, apiToken, orgToken)
+}
