@@ -52,6 +52,10 @@ func ssoCommands(env *Env) *cobra.Command {
 func tokenCommands(env *Env) *cobra.Command {
 	return group("token", "API tokens through the API",
 		leaf(env, leafSpec{use: "verify", short: "check the API token in " + envToken + " or --token-file", setup: setupTokenVerify}),
+		leaf(env, leafSpec{use: "list", short: "list the account's API tokens", setup: setupTokenList}),
+		leaf(env, leafSpec{use: "create", short: "create an account API token: --permission NAME…; prints its value once", long: tokenCreateLong, setup: setupTokenCreate}),
+		leaf(env, leafSpec{use: "roll ID", short: "give an API token a new value (printed once); the old one stops working", setup: setupTokenRoll}),
+		leaf(env, leafSpec{use: "delete ID", short: "delete an API token", setup: setupTokenDelete}),
 	)
 }
 
