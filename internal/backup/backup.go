@@ -76,7 +76,9 @@ func Backup(ctx context.Context, cfg config.Config, file string, opts BackupOpti
 	if _, err := os.Stat(live); err != nil {
 		return res, fmt.Errorf("no database to back up: %w", err)
 	}
-	if ok, err := exists(file); err != nil || ok {
+	if ok, err := exists(file); err != nil {
+		return res, fmt.Errorf("backup: %w", err)
+	} else if ok {
 		return res, fmt.Errorf("%s already exists; backups never replace a file: %w", file, fs.ErrExist)
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(file), ".ssogate-backup-*")

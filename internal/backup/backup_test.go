@@ -220,6 +220,12 @@ func TestBackupKeyChoice(t *testing.T) {
 		len(without.Warnings) != 0 {
 		t.Errorf("without key: manifest %+v, warnings %q; want the key's id and 1 sealed value", without.Manifest, without.Warnings)
 	}
+	if r := without.Report(); !strings.Contains(r, "keep the key file "+keyPath(dir)+" (id "+without.Manifest.KeyID+") too") {
+		t.Errorf("without key, the report does not say which key to keep:\n%s", r)
+	}
+	if r := with.Report(); !strings.Contains(r, "is in the file") {
+		t.Errorf("with key, the report does not say the key is in the file:\n%s", r)
+	}
 	for _, f := range []string{with.File, without.File} {
 		if st, _ := os.Stat(f); st.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, want 0600", f, st.Mode())

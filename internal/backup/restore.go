@@ -67,7 +67,9 @@ func Restore(ctx context.Context, cfg config.Config, file string, opts RestoreOp
 		return res, fmt.Errorf("restore needs a stopped instance: %w", err)
 	}
 	defer release()
-	if ok, err := exists(res.Database); err != nil || (ok && !opts.Force) {
+	if ok, err := exists(res.Database); err != nil {
+		return res, fmt.Errorf("restore: %w", err)
+	} else if ok && !opts.Force {
 		return res, fmt.Errorf("%w: %s holds a database; restore into an empty data directory, or pass --force to move it "+
 			"aside to %s.before-restore-<time> (it is never deleted)", ErrExists, cfg.DataDir, DBFile)
 	}

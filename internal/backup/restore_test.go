@@ -84,6 +84,9 @@ func TestRestoreRefusals(t *testing.T) {
 		if res.KeyInstalled != "" {
 			t.Errorf("the same key was installed again at %s", res.KeyInstalled)
 		}
+		if r := res.Report(); !strings.Contains(r, "Kept the previous file as "+res.MovedAside[0]) {
+			t.Errorf("report:\n%s", r)
+		}
 	})
 
 	t.Run("a key that does not open the data", func(t *testing.T) {

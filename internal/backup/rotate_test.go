@@ -79,7 +79,7 @@ func TestRotateSecretKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%+v", res)
+	t.Log(res.Report())
 	if res.Resealed["access_keys.private_key"] != 1 || res.Resealed["access_identity_providers.secret"] != 1 {
 		t.Errorf("resealed %v, want one signing key and one client secret", res.Resealed)
 	}
