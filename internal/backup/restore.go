@@ -49,8 +49,8 @@ var ErrWrongKey = errors.New("the secret key does not open this database's seale
 // nothing is changed unless all of it passes. Then the backup's key, if it
 // holds one, is installed at the key file's path, and the database
 // replaces ssogate.db by a rename. Nothing is ever deleted: an existing
-// database (with its -wal and -shm) or a different key file is renamed to
-// <name>.before-restore-<time>, and only with opts.Force.
+// database (with its -wal and -shm) or a different key file is kept as
+// <name>.before-restore-<time>, and replaced only with opts.Force.
 func Restore(ctx context.Context, cfg config.Config, file string, opts RestoreOptions) (RestoreResult, error) {
 	src := sourceOf(cfg)
 	res := RestoreResult{Database: dbPath(cfg.DataDir)}
