@@ -27,7 +27,7 @@ func TestMemberCommands(t *testing.T) {
 	kim := m[1]
 	contains(t, "member add", r.stdout, "roles:", "Administrator", "status:", "pending")
 	r = must(t, 0, env, "member", "list", "--status", "pending")
-	if !regexp.MustCompile(`(?m)^` + kim + `\s+kim@acmecorp.company\s+Administrator\s+pending$`).MatchString(r.stdout) ||
+	if !regexp.MustCompile(`(?m)^`+kim+`\s+kim@acmecorp.company\s+Administrator\s+pending$`).MatchString(r.stdout) ||
 		strings.Contains(r.stdout, "admin@ssogate.localhost") {
 		t.Errorf("member list --status pending:\n%s", r.stdout)
 	}

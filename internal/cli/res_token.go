@@ -74,9 +74,12 @@ func setupTokenCreate(env *Env, fs *pflag.FlagSet) runFunc {
 			return err
 		}
 		return c.run(ctx, args, check, func(ctx context.Context) error {
-			groups, err := c.permissionGroups(ctx, perms)
+			groups, names, err := c.permissionGroups(ctx, perms)
 			if err != nil {
 				return err
+			}
+			if !params.Name.Present {
+				params.Name = cloudflare.F(strings.Join(names, ", ")) // as admin token create names it
 			}
 			params.AccountID = cloudflare.F(c.account)
 			params.Policies = cloudflare.F([]shared.TokenPolicyParam{{
@@ -98,16 +101,16 @@ func setupTokenCreate(env *Env, fs *pflag.FlagSet) runFunc {
 	}
 }
 
-// tokenParams checks what token create was given, before any request.
+// tokenParams checks what token create was given, before any request;
+// the permission groups and, without --name, the name come later.
 func tokenParams(name string, perms, allow, deny []string, expires string, now time.Time) (accounts.TokenNewParams, error) {
 	var p accounts.TokenNewParams
 	if len(perms) == 0 {
 		return p, usageError("give at least one --permission, e.g. --permission \"SSO Connector Read\"")
 	}
-	if strings.TrimSpace(name) == "" {
-		name = strings.Join(perms, ", ")
+	if strings.TrimSpace(name) != "" {
+		p.Name = cloudflare.F(name)
 	}
-	p.Name = cloudflare.F(name)
 	if expires != "" {
 		t, err := parseWhen(expires, now, true)
 		if err != nil {
@@ -170,10 +173,10 @@ func parseWhen(s string, now time.Time, future bool) (time.Time, error) {
 // same names, which an account-wide resource cannot hold. A name that
 // resolves to nothing is a mistake in the command line (exit 2), though
 // the list had to be asked for to find it.
-func (c *resCommand) permissionGroups(ctx context.Context, names []string) ([]shared.TokenPolicyPermissionGroupParam, error) {
+func (c *resCommand) permissionGroups(ctx context.Context, names []string) ([]shared.TokenPolicyPermissionGroupParam, []string, error) {
 	page, err := c.client.Accounts.Tokens.PermissionGroups.List(ctx, accounts.TokenPermissionGroupListParams{AccountID: cloudflare.F(c.account)})
 	if err != nil {
-		return nil, c.apiFailure("list permission groups", err)
+		return nil, nil, c.apiFailure("list permission groups", err)
 	}
 	type group struct{ id, name string }
 	byName, other := map[string]group{}, map[string]bool{}
@@ -190,20 +193,22 @@ func (c *resCommand) permissionGroups(ctx context.Context, names []string) ([]sh
 		byName[key] = group{g.ID, g.Name}
 	}
 	var out []shared.TokenPolicyPermissionGroupParam
+	var canonical []string
 	seen := map[string]bool{}
 	for _, n := range names {
 		g, ok := byName[strings.ToLower(strings.TrimSpace(n))]
 		switch {
 		case !ok && other[strings.ToLower(strings.TrimSpace(n))]:
-			return nil, usageError("permission %q is not account-level: token create makes tokens for the whole account (use ssogate api for zone-level tokens)", n)
+			return nil, nil, usageError("permission %q is not account-level: token create makes tokens for the whole account (use ssogate api for zone-level tokens)", n)
 		case !ok:
-			return nil, usageError("unknown permission %q; %s", n, suggest(n, known))
+			return nil, nil, usageError("unknown permission %q; %s", n, suggest(n, known))
 		case !seen[g.id]:
 			seen[g.id] = true
 			out = append(out, shared.TokenPolicyPermissionGroupParam{ID: cloudflare.F(g.id)})
+			canonical = append(canonical, g.name)
 		}
 	}
-	return out, nil
+	return out, canonical, nil
 }
 
 func hasScope[S ~string](scopes []S, want string) bool {
