@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,8 @@ type authCache struct {
 	// gen counts evictions: a reader that looked the token up before an
 	// eviction must not store what it read after it (put with a stale gen).
 	gen uint64
+	// hits and misses count lookups, for the metrics.
+	hits, misses atomic.Uint64
 }
 
 type cachedToken struct {
@@ -39,8 +42,10 @@ func (c *authCache) get(hash string, now time.Time) (Token, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.entries[hash]
 	if !ok || now.Sub(e.fetched) >= c.ttl || now.Before(e.fetched) {
+		c.misses.Add(1)
 		return Token{}, false
 	}
+	c.hits.Add(1)
 	return e.token, true
 }
 

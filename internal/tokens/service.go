@@ -49,6 +49,12 @@ func NewService(db *store.DB, log *slog.Logger, now func() time.Time) *Service {
 	return &Service{db: db, log: log, now: now, cache: newAuthCache(AuthCacheTTL, 10000)}
 }
 
+// CacheStats are the authentication cache's hits and misses since start:
+// a miss is a database read.
+func (s *Service) CacheStats() (hits, misses uint64) {
+	return s.cache.hits.Load(), s.cache.misses.Load()
+}
+
 // Authenticate implements api.Authenticator.
 func (s *Service) Authenticate(ctx context.Context, secret string, ip netip.Addr) (*api.Principal, error) {
 	hash := ids.HashToken(secret)

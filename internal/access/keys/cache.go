@@ -2,6 +2,7 @@ package keys
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,9 @@ type VerifiedCache struct {
 	mu      sync.RWMutex
 	max     int
 	entries map[string]*cacheEntry // by token
+	// hits and misses count lookups, for the metrics: a miss is an RSA
+	// verification.
+	hits, misses atomic.Uint64
 }
 
 type cacheEntry struct {
@@ -41,6 +45,9 @@ func NewVerifiedCache(size int) *VerifiedCache {
 	return &VerifiedCache{max: size, entries: make(map[string]*cacheEntry)}
 }
 
+// Stats returns the cache's hits and misses since it was made.
+func (c *VerifiedCache) Stats() (hits, misses uint64) { return c.hits.Load(), c.misses.Load() }
+
 // Len returns the number of cached tokens.
 func (c *VerifiedCache) Len() int {
 	c.mu.RLock()
@@ -53,6 +60,7 @@ func (c *VerifiedCache) get(accountID, token string, now time.Time) (Claims, boo
 	e := c.entries[token]
 	c.mu.RUnlock()
 	if e == nil || e.accountID != accountID {
+		c.misses.Add(1)
 		return Claims{}, false
 	}
 	us := now.UnixMicro()
@@ -62,8 +70,10 @@ func (c *VerifiedCache) get(accountID, token string, now time.Time) (Claims, boo
 			delete(c.entries, token)
 		}
 		c.mu.Unlock()
+		c.misses.Add(1)
 		return Claims{}, false
 	}
+	c.hits.Add(1)
 	return e.claims, true
 }
 

@@ -58,6 +58,9 @@ func (m *Manager) Verify(ctx context.Context, accountID, token string, dst any) 
 	return err
 }
 
+// CacheStats are VerifyCached's cache hits and misses since start.
+func (m *Manager) CacheStats() (hits, misses uint64) { return m.cache.Stats() }
+
 // VerifyCached is Verify into a Claims, answered from a cache of tokens
 // already verified for this account while they are unexpired. Outcomes
 // equal Verify's; only the cost differs. The returned Claims' slice and
