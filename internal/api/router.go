@@ -11,6 +11,7 @@ import (
 
 	"github.com/ssogate/ssogate/internal/audit"
 	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/metrics"
 	"github.com/ssogate/ssogate/internal/ratelimit"
 )
 
@@ -111,6 +112,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (rt *Router) adapt(route Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		metrics.RequestOf(r.Context()).SetPattern(r.Pattern)
 		req, err := rt.authorize(r, route)
 		if err == nil {
 			err = bufferBody(w, req)
@@ -178,6 +180,9 @@ func (rt *Router) authorize(r *http.Request, route Route) (*Request, error) {
 	}
 	ctx := audit.WithActor(r.Context(), audit.Actor{ID: p.TokenID, Email: p.TokenName,
 		IP: ip.String(), Type: "token", Interface: "API"})
+	q := metrics.RequestOf(ctx) // for the request log: never the token's value
+	q.SetAccount(target)
+	q.SetActor("token", p.TokenID)
 	return &Request{Request: r.WithContext(ctx), Principal: p, AccountID: accountID, ClientIP: ip}, nil
 }
 
@@ -222,13 +227,21 @@ func routeError(r *http.Request, status int) *Error {
 
 type requestIDKey struct{}
 
+// withRequestID gives the request an id: the one the request log has
+// (metrics.Observe, in front of every handler), else a fresh one for a
+// router served on its own (tests).
 func withRequestID(ctx context.Context) (context.Context, string) {
+	if id := metrics.RequestID(ctx); id != "" {
+		return ctx, id
+	}
 	id := ids.NewHex32()[:16]
 	return context.WithValue(ctx, requestIDKey{}, id), id
 }
 
 // RequestID returns the request id set by the router ("" outside a request).
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		return id
+	}
+	return metrics.RequestID(ctx)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ssogate/ssogate/internal/audit"
 	"github.com/ssogate/ssogate/internal/browser"
 	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/metrics"
 	"github.com/ssogate/ssogate/internal/ratelimit"
 	"github.com/ssogate/ssogate/internal/sso"
 	"github.com/ssogate/ssogate/internal/store"
@@ -40,6 +41,7 @@ type Dashboard struct {
 	mux               *http.ServeMux
 	handler           http.Handler
 	csp               string
+	metrics           *metrics.Metrics // nil: not counted
 }
 
 // Services are the parts of ssogate the dashboard drives. It calls them
@@ -68,6 +70,8 @@ type Config struct {
 	// form-action.
 	TeamOrigins []string
 	Now         func() time.Time // nil: time.Now
+	// Metrics counts sign-ins (nil: not counted).
+	Metrics *metrics.Metrics
 }
 
 // New returns the dashboard handler.
@@ -76,7 +80,7 @@ func New(s Services, cfg Config, log *slog.Logger) *Dashboard {
 		cfg.Now = time.Now
 	}
 	d := &Dashboard{db: s.DB, tokens: s.Tokens, sso: s.SSO, access: s.Access, portal: s.Portal, log: log,
-		now: cfg.Now, secure: cfg.Secure, trusted: cfg.TrustedProxies, apiURL: cfg.APIURL,
+		now: cfg.Now, secure: cfg.Secure, trusted: cfg.TrustedProxies, apiURL: cfg.APIURL, metrics: cfg.Metrics,
 		byEmail:  ratelimit.New(s.DB, loginPerEmail, ratelimit.Options{Now: cfg.Now, Log: log}),
 		byClient: ratelimit.New(s.DB, loginPerClient, ratelimit.Options{Now: cfg.Now, Log: log}),
 		mux:      http.NewServeMux(),
@@ -171,7 +175,7 @@ func (d *Dashboard) fail(rq *req, err error) {
 		}
 		pe = &pageError{status: ae.Status, title: "That did not work", message: msg}
 		if ae.Status >= 500 {
-			d.log.Error("dashboard", "path", rq.URL.Path, "error", err)
+			d.log.Error("dashboard", "request_id", metrics.RequestID(rq.ctx()), "path", rq.URL.Path, "error", err)
 			pe = internalError()
 		}
 	case errors.Is(err, store.ErrNotFound):
@@ -183,7 +187,7 @@ func (d *Dashboard) fail(rq *req, err error) {
 		pe = &pageError{status: http.StatusServiceUnavailable, title: "Temporarily unavailable",
 			message: "ssogate cannot reach its database just now. Try again in a few seconds."}
 	default:
-		d.log.Error("dashboard", "path", rq.URL.Path, "error", err)
+		d.log.Error("dashboard", "request_id", metrics.RequestID(rq.ctx()), "path", rq.URL.Path, "error", err)
 		pe = internalError()
 	}
 	if pe.back == "" && rq.Method == http.MethodPost {
@@ -273,6 +277,7 @@ func (d *Dashboard) signedIn(h handler) http.HandlerFunc {
 			return
 		}
 		rq.sess, rq.csrf = s, csrfToken(s.secret)
+		metrics.RequestOf(r.Context()).SetActor("user", s.UserID) // for the request log
 		rq.Request = r.WithContext(audit.WithActor(r.Context(), audit.Actor{ID: s.UserID, Email: s.Email,
 			IP: ipString(rq.ip), Type: "user", Interface: "UI"}))
 		if r.Method == http.MethodPost && !validCSRF(rq.Request, s.secret) {
@@ -302,6 +307,7 @@ func (d *Dashboard) inAccount(h handler) http.HandlerFunc {
 					return err
 				}
 				rq.account, rq.member = &a, m
+				metrics.RequestOf(rq.ctx()).SetAccount(a.ID)
 				if !can(m.Role, capView) { // a role the table does not know, say
 					return &pageError{status: http.StatusForbidden, title: "Not allowed",
 						message: refusal(m.Role, capView), back: "/"}

@@ -13,6 +13,7 @@ import (
 	"github.com/ssogate/ssogate/internal/accounts"
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/audit"
+	"github.com/ssogate/ssogate/internal/metrics"
 	"github.com/ssogate/ssogate/internal/ratelimit"
 	"github.com/ssogate/ssogate/internal/sso"
 	"github.com/ssogate/ssogate/internal/store"
@@ -115,6 +116,7 @@ func (d *Dashboard) handlePassword(rq *req) error {
 		return d.loginMessage(rq, http.StatusBadRequest, "", next, "Enter your email address first.")
 	}
 	if err := d.rateLimit(rq, email); err != nil {
+		d.countLogin(MethodPassword, "rate_limited")
 		return err
 	}
 	members, err := accounts.MembersByEmail(rq.ctx(), d.db, email)
@@ -122,10 +124,12 @@ func (d *Dashboard) handlePassword(rq *req) error {
 		return err
 	}
 	if len(members) == 0 {
+		d.countLogin(MethodPassword, "not_member")
 		return d.notMember(rq, email, next)
 	}
 	if target, err := d.ssoTarget(rq.ctx(), email); err != nil || target != "" {
 		if err == nil {
+			d.countLogin(MethodPassword, "sso_enforced")
 			d.recordLogin(rq.ctx(), members, rq, email, MethodPassword, false, "single sign-on is enforced for this domain")
 			d.setCookie(rq.w, nextCookie, next, 10*time.Minute)
 			err = redirect(rq, target)
@@ -137,12 +141,13 @@ func (d *Dashboard) handlePassword(rq *req) error {
 		return err
 	}
 	if user.PasswordHash == "" || !accounts.CheckPassword(user.PasswordHash, rq.PostFormValue("password")) {
-		reason := "wrong password"
+		reason, label := "wrong password", "wrong_password"
 		msg := "Incorrect email or password."
 		if user.PasswordHash == "" {
-			reason = "no password set"
+			reason, label = "no password set", "no_password"
 			msg = "This account has no password: it signs in with single sign-on only. Ask an administrator to set a password if SSO is off."
 		}
+		d.countLogin(MethodPassword, label)
 		d.recordLogin(rq.ctx(), members, rq, email, MethodPassword, false, reason)
 		return d.render(rq, http.StatusUnauthorized, "login", "Sign in",
 			loginPage{Step: "password", Email: email, Next: next, Message: msg})
@@ -175,6 +180,7 @@ func (d *Dashboard) rateLimit(rq *req, email string) error {
 func (d *Dashboard) handleSSO(rq *req) error {
 	a, err := d.portal.ConsumeAssertion(rq.ctx(), rq.PostFormValue("assertion"))
 	if err != nil {
+		d.countLogin(MethodSSO, "invalid_assertion")
 		d.log.Info("dashboard SSO assertion refused", "error", err, "ip", ipString(rq.ip))
 		if !errors.Is(err, portal.ErrAssertionInvalid) && !errors.Is(err, portal.ErrAssertionReplay) {
 			return err
@@ -189,6 +195,7 @@ func (d *Dashboard) handleSSO(rq *req) error {
 		return err
 	}
 	if len(members) == 0 {
+		d.countLogin(MethodSSO, "not_member")
 		_ = audit.Record(rq.ctx(), d.db, audit.Event{AccountID: a.AccountID, Action: "login", Result: false,
 			Actor:    audit.Actor{ID: a.Subject, Email: email, IP: ipString(rq.ip), Type: "user", Interface: "UI"},
 			Metadata: map[string]any{"method": MethodSSO, "reason": "not a member"}})
@@ -225,6 +232,7 @@ func (d *Dashboard) signIn(rq *req, userID, email string, members []accounts.Mem
 	if err != nil {
 		return err
 	}
+	d.countLogin(method, "")
 	d.setCookie(rq.w, d.sessionCookie(), secret, SessionAbsolute)
 	return redirect(rq, d.landing(rq.ctx(), email, via, next))
 }
@@ -252,6 +260,16 @@ func (d *Dashboard) recordLogin(ctx context.Context, members []accounts.Member, 
 	if err := d.recordLoginTx(ctx, d.db, members, rq, "", email, method, ok, reason); err != nil {
 		d.log.Error("audit dashboard login", "error", err)
 	}
+}
+
+// countLogin counts a sign-in attempt for the metrics: reason is empty
+// for a success, else one word from a fixed set (never the email).
+func (d *Dashboard) countLogin(method, reason string) {
+	if reason == "" {
+		d.metrics.Login(metrics.FlowDashboard, method, metrics.LoginSuccess, "")
+		return
+	}
+	d.metrics.Login(metrics.FlowDashboard, method, metrics.LoginFailure, reason)
 }
 
 // recordLoginTx writes a login event into every account the user belongs

@@ -12,6 +12,7 @@ import (
 	"github.com/ssogate/ssogate/internal/dnsverify"
 	"github.com/ssogate/ssogate/internal/domains"
 	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/metrics"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -32,6 +33,7 @@ type Service struct {
 	// connector (Access keeps its "SSO App" in step); its note, if any, is
 	// returned to the caller.
 	onEnabled func(ctx context.Context, q store.Querier, c Connector) (note string, err error)
+	metrics   *metrics.Metrics // nil: checks not counted
 }
 
 // OnEnabledChange registers the hook run when a connector is enabled or
@@ -45,6 +47,8 @@ type Config struct {
 	Settings Settings
 	Policy   domains.Policy
 	Now      func() time.Time // nil: time.Now
+	// Metrics counts DNS checks by outcome (nil: not counted).
+	Metrics *metrics.Metrics
 }
 
 // NewService returns a Service.
@@ -56,7 +60,8 @@ func NewService(db *store.DB, checker Checker, cfg Config, log *slog.Logger) *Se
 	if cfg.Settings.PendingTTL <= 0 {
 		cfg.Settings.PendingTTL = 48 * time.Hour
 	}
-	return &Service{db: db, checker: checker, policy: cfg.Policy, settings: cfg.Settings, log: log, now: cfg.Now}
+	return &Service{db: db, checker: checker, policy: cfg.Policy, settings: cfg.Settings, log: log, now: cfg.Now,
+		metrics: cfg.Metrics}
 }
 
 // CreateInput is the create body. BeginVerification is a pointer because

@@ -150,8 +150,10 @@ func quoteAll(vs []string, max int) string {
 func (s *Service) check(ctx context.Context, c Connector) (Connector, error) {
 	res := s.checker.Check(ctx, c.EmailDomain, c.Code)
 	if ctx.Err() != nil {
+		s.metrics.DNSCheck("error")
 		return c, ctx.Err()
 	}
+	s.metrics.DNSCheck(string(res.Verdict))
 	next := applyResult(c, res, s.now().UTC())
 	next.Version++
 	next.UpdatedOn = s.now().UTC()

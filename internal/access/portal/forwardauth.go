@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ssogate/ssogate/internal/metrics"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -46,6 +47,7 @@ func (p *Portal) ServeForwardAuth(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown forward-auth endpoint: use "+ForwardAuthPrefix+"nginx, traefik or caddy", http.StatusNotFound)
 		return
 	}
+	metrics.RequestOf(r.Context()).SetRoute(r.URL.Path) // one of three, checked above
 	if peer, ok := p.trustedPeer(r); !ok {
 		http.Error(w, "forward auth answers only proxies in --trusted-proxies; "+peer+" is not one", http.StatusForbidden)
 		return
@@ -76,6 +78,7 @@ func (p *Portal) forwardAuth(w http.ResponseWriter, r *http.Request, mode string
 		return err
 	}
 	adm, err := p.admit(r, org, app)
+	p.decided(r, app, adm, err)
 	if err == nil {
 		h := w.Header()
 		if adm.token != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/ssogate/ssogate/internal/access"
 	"github.com/ssogate/ssogate/internal/access/keys"
 	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/metrics"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -110,6 +111,7 @@ func (p *Portal) AppFor(r *http.Request) (*access.App, error) {
 // own endpoints read a form: what may be proxied to the origin is the
 // application's to read, at any size.
 func (p *Portal) ServeApp(w http.ResponseWriter, r *http.Request, app *access.App) {
+	metrics.RequestOf(r.Context()).SetRoute(gatewayRoute(r.URL.Path))
 	if strings.HasPrefix(r.URL.Path, "/cdn-cgi/access/") {
 		p.setPageHeaders(w)
 		if !p.readForm(w, r) {
@@ -165,6 +167,7 @@ func (p *Portal) gateway(w http.ResponseWriter, r *http.Request, org orgInfo, ap
 		return p.serveMetadata(w, r, org, app)
 	}
 	adm, err := p.admit(r, org, app)
+	p.decided(r, app, adm, err)
 	if err == nil && adm.minted {
 		p.setAppCookie(w, app, adm.token, adm.ttl) // as Cloudflare does for service tokens
 	}
@@ -265,12 +268,12 @@ func (p *Portal) appIdentity(r *http.Request, org orgInfo, app *access.App, tok 
 }
 
 // admission is how a request was admitted: the application token to
-// forward ("" when a bypass policy let it through), the email ("" for a
-// service token), and for a token minted now, its lifetime.
+// forward ("" when a bypass policy let it through), the email and user id
+// ("" for a service token), and for a token minted now, its lifetime.
 type admission struct {
-	token, email string
-	minted       bool
-	ttl          time.Duration
+	token, email, user string
+	minted             bool
+	ttl                time.Duration
 }
 
 // admit decides a request for app: a valid application token (cookie or
@@ -281,7 +284,7 @@ func (p *Portal) admit(r *http.Request, org orgInfo, app *access.App) (admission
 	tok := appToken(r)
 	id, err := p.appIdentity(r, org, app, tok)
 	if err == nil {
-		return admission{token: tok, email: id.Email}, nil
+		return admission{token: tok, email: id.Email, user: id.UserUUID}, nil
 	}
 	if store.IsUnavailable(err) {
 		return admission{}, err

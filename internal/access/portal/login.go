@@ -18,6 +18,7 @@ import (
 	oidcrp "github.com/ssogate/ssogate/internal/idp/oidc"
 	samlrp "github.com/ssogate/ssogate/internal/idp/saml"
 	"github.com/ssogate/ssogate/internal/ids"
+	"github.com/ssogate/ssogate/internal/metrics"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -121,6 +122,7 @@ func (p *Portal) finishLogin(w http.ResponseWriter, r *http.Request, org orgInfo
 	var d policy.Decision
 	if app != nil {
 		if d = p.decide(*app, id, r); d.Result != policy.ResultAllow {
+			p.metrics.AccessDecision(app.ID, app.Name, metrics.DecisionDeny)
 			return denied(*app, d)
 		}
 	}
@@ -220,10 +222,12 @@ func (p *Portal) begin(w http.ResponseWriter, r *http.Request, org orgInfo, idpI
 func (p *Portal) handleCallback(w http.ResponseWriter, r *http.Request, org orgInfo) error {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
+		p.countLogin("unknown", "invalid_session")
 		return invalidSession()
 	}
 	l, err := p.takeLogin(r.Context(), org.AccountID, c.Value)
 	if errors.Is(err, store.ErrNotFound) {
+		p.countLogin("unknown", "invalid_session")
 		return invalidSession()
 	}
 	if err != nil {
@@ -243,7 +247,7 @@ func (p *Portal) handleCallback(w http.ResponseWriter, r *http.Request, org orgI
 			callbackURL(org), r.URL.Query(), oidcrp.Start{State: l.State, Nonce: l.Nonce, Verifier: l.Verifier})
 	}
 	if err != nil {
-		return p.loginFailed(r, org, idp, ip, err)
+		return p.loginFailed(r, org, idp, ip, l.Test, err)
 	}
 	if l.Test {
 		return p.showClaims(w, r, org, idp, got, ip)
@@ -253,6 +257,8 @@ func (p *Portal) handleCallback(w http.ResponseWriter, r *http.Request, org orgI
 	if err != nil {
 		return err
 	}
+	p.countLogin(idp.Type, "")
+	metrics.RequestOf(r.Context()).SetActor("user", id.UserUUID)
 	p.audit(r, org.AccountID, audit.Actor{ID: id.UserUUID, Email: id.Email, IP: ip, Type: "user", Interface: "Access"},
 		"login", true, map[string]any{"idp": idp.Name})
 	p.setCookie(w, authCookie, token, sessionTTL(org))
@@ -273,7 +279,9 @@ func invalidSession() error {
 		message: "Invalid session. Please try logging in again: this sign-in was not started in this browser, was already used, or took too long."}
 }
 
-func (p *Portal) loginFailed(r *http.Request, org orgInfo, idp access.IdentityProvider, ip string, err error) error {
+// loginFailed answers a login the IdP's answer could not complete; test
+// logins (an administrator's IdP test) are not counted as sign-ins.
+func (p *Portal) loginFailed(r *http.Request, org orgInfo, idp access.IdentityProvider, ip string, test bool, err error) error {
 	msg := "The identity provider's answer could not be used."
 	var loginErr *federation.LoginError
 	reason := "unknown"
@@ -281,6 +289,9 @@ func (p *Portal) loginFailed(r *http.Request, org orgInfo, idp access.IdentityPr
 		msg, reason = loginErr.Message, loginErr.Reason
 	}
 	p.log.Warn("access login failed", "account_id", org.AccountID, "idp", idp.ID, "reason", reason, "error", err)
+	if !test {
+		p.countLogin(idp.Type, reason)
+	}
 	p.audit(r, org.AccountID, audit.Actor{IP: ip, Type: "user", Interface: "Access"}, "login", false,
 		map[string]any{"idp": idp.Name, "reason": reason})
 	if reason == oidcrp.ReasonStateMismatch {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // originFailure is the class of an origin error: what the error page and
@@ -112,6 +113,7 @@ func originFailed(w http.ResponseWriter, r *http.Request, err error) {
 	f := classifyOriginError(err)
 	p := call.p
 	p.originErrors.add(call.app.ID, f)
+	p.metrics.UpstreamError(call.app.ID, call.app.Name, f.String())
 	p.log.Warn("access proxy: origin failed", "app", call.app.Name, "app_id", call.app.ID, "failure", f.String(),
 		"origin", hostOf(call.app.OriginURL), "error", err)
 	p.setPageHeaders(w) // this page is ssogate's again
@@ -119,10 +121,14 @@ func originFailed(w http.ResponseWriter, r *http.Request, err error) {
 	p.render(w, pe.status, "error", pe)
 }
 
-// watchBody is the proxies' ModifyResponse: an origin that fails in the
-// middle of its body is counted too (the client's connection is then cut,
-// as the status is already sent).
+// watchBody is the proxies' ModifyResponse, called when the origin's
+// response headers arrive: the origin's latency is recorded, and an
+// origin that fails in the middle of its body is counted too (the
+// client's connection is then cut, as the status is already sent).
 func watchBody(res *http.Response) error {
+	if call := callOf(res.Request); call != nil {
+		call.p.metrics.Upstream(call.app.ID, call.app.Name, time.Since(call.start))
+	}
 	if res.StatusCode != http.StatusSwitchingProtocols && res.Body != nil && res.Body != http.NoBody {
 		res.Body = &watchedBody{ReadCloser: res.Body, req: res.Request}
 	}
@@ -141,6 +147,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 		b.failed = true
 		if call := callOf(b.req); call != nil {
 			call.p.originErrors.add(call.app.ID, failClosed)
+			call.p.metrics.UpstreamError(call.app.ID, call.app.Name, failClosed.String())
 			call.p.log.Warn("access proxy: origin failed during its response", "app", call.app.Name, "app_id", call.app.ID,
 				"error", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/changes"
 	oidcrp "github.com/ssogate/ssogate/internal/idp/oidc"
+	"github.com/ssogate/ssogate/internal/metrics"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -49,6 +50,7 @@ type Portal struct {
 	originErrors *originErrorCounter
 	// serviceJWTs are application tokens minted for service tokens.
 	serviceJWTs serviceJWTCache
+	metrics     *metrics.Metrics // nil: not counted
 }
 
 // Config configures a Portal.
@@ -66,6 +68,9 @@ type Config struct {
 	Feed *changes.Feed
 	// SessionCacheSize bounds the live sessions kept in memory (0: 20,000).
 	SessionCacheSize int
+	// Metrics counts sign-ins, Access decisions and origin latency and
+	// failures (nil: not counted).
+	Metrics *metrics.Metrics
 }
 
 // New returns the team-domain handler.
@@ -80,7 +85,7 @@ func New(db *store.DB, svc *access.Service, km *keys.Manager, cfg Config, log *s
 		domain: cfg.AccessDomain, secure: cfg.Secure, idpHTTP: cfg.IdPClient, dashboardACS: cfg.DashboardACS,
 		mux: http.NewServeMux(), idpKeys: oidcrp.NewKeyCache(), trusted: cfg.TrustedProxies,
 		snap: access.NewSnapshot(svc, cfg.Feed), sessions: newSessionCache(cfg.SessionCacheSize, cfg.Feed), feed: cfg.Feed,
-		origins: newOriginPool(), originErrors: &originErrorCounter{}}
+		origins: newOriginPool(), originErrors: &originErrorCounter{}, metrics: cfg.Metrics}
 	// Forms post to this host and, for the SSO App, to the dashboard.
 	formTargets := "'self'"
 	if u, err := url.Parse(cfg.DashboardACS); err == nil && u.Host != "" {
@@ -145,6 +150,7 @@ func (p *Portal) page(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		org, err := p.org(r.Context(), r.Host)
 		if err == nil {
+			metrics.RequestOf(r.Context()).SetAccount(org.AccountID)
 			err = h(w, r, org)
 		}
 		if err == nil {
@@ -168,7 +174,7 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, where string, err 
 		pe = &pageError{status: http.StatusServiceUnavailable, title: "Temporarily unavailable",
 			message: "ssogate cannot reach its database just now. Try again in a few seconds."}
 	default:
-		p.log.Error(where, "host", r.Host, "path", r.URL.Path, "error", err)
+		p.log.Error(where, "request_id", metrics.RequestID(r.Context()), "host", r.Host, "path", r.URL.Path, "error", err)
 		pe = &pageError{status: http.StatusInternalServerError, title: "Something went wrong",
 			message: "ssogate could not complete this request. Try again; if it keeps failing, tell your administrator."}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httputil"
+	"time"
 
 	"github.com/ssogate/ssogate/internal/access"
 )
@@ -16,12 +17,14 @@ const (
 
 // proxyCall is what one admitted request carries, in its context, to the
 // app's shared origin proxy: who was admitted, to which app, through
-// which Portal (for the error page and the log).
+// which Portal (for the error page and the log), and when it was sent on
+// (for the origin's latency).
 type proxyCall struct {
 	p     *Portal
 	app   *access.App
 	token string
 	email string
+	start time.Time
 }
 
 type proxyCallKey struct{}
@@ -49,7 +52,7 @@ func (p *Portal) proxy(w http.ResponseWriter, r *http.Request, app *access.App, 
 			message: "This application's origin is misconfigured. Tell your administrator."})
 		return
 	}
-	call := &proxyCall{p: p, app: app, token: token, email: email}
+	call := &proxyCall{p: p, app: app, token: token, email: email, start: time.Now()}
 	r = r.WithContext(context.WithValue(r.Context(), proxyCallKey{}, call))
 	sw, done := streaming(w, r)
 	defer done()

@@ -13,6 +13,7 @@ import (
 	"github.com/ssogate/ssogate/internal/access"
 	"github.com/ssogate/ssogate/internal/access/keys"
 	"github.com/ssogate/ssogate/internal/access/policy"
+	"github.com/ssogate/ssogate/internal/metrics"
 	"github.com/ssogate/ssogate/internal/store"
 )
 
@@ -58,6 +59,7 @@ func (p *Portal) serviceTokenAdmit(r *http.Request, org orgInfo, app *access.App
 	if err != nil {
 		return "", 0, err
 	}
+	metrics.RequestOf(r.Context()).SetActor("service_token", t.ClientID)
 	ip := p.clientIP(r)
 	e, err := p.serviceJWTs.get(serviceJWTKey{app, t.ID, t.ClientSecretVersion, ip}, p.now(), func(now time.Time) (serviceJWT, error) {
 		d := policy.EvaluateServiceToken(app.DecidablePolicies(), policy.ServiceToken{ID: t.ID, IP: ip})
@@ -100,6 +102,7 @@ func (p *Portal) serviceIdentity(r *http.Request, org orgInfo, c keys.Claims) (I
 	if err != nil || t.ID != id || strconv.Itoa(t.ClientSecretVersion) != version {
 		return Identity{}, errNoSession
 	}
+	metrics.RequestOf(r.Context()).SetActor("service_token", c.CommonName)
 	return Identity{AccountID: org.AccountID, IdentityNonce: c.IdentityNonce, IAT: c.IssuedAt}, nil
 }
 

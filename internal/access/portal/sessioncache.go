@@ -29,6 +29,8 @@ type sessionState struct {
 type sessionCache struct {
 	lru *lru.Cache[sessionKey, sessionState]
 	gen atomic.Uint64
+	// hits and misses are read by the metrics at scrape time.
+	hits, misses atomic.Uint64
 }
 
 // sessionKey names a session; a struct rather than a joined string, so a
@@ -59,8 +61,10 @@ func (c *sessionCache) get(ctx context.Context, accountID, nonce string,
 	load func(ctx context.Context, accountID, nonce string) (sessionState, error)) (sessionState, error) {
 	key := sessionKey{accountID, nonce}
 	if st, ok := c.lru.Get(key); ok {
+		c.hits.Add(1)
 		return st, nil
 	}
+	c.misses.Add(1)
 	gen := c.gen.Load()
 	st, err := load(ctx, accountID, nonce)
 	if err != nil {
