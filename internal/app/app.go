@@ -23,6 +23,7 @@ import (
 	"github.com/ssogate/ssogate/internal/dashboard"
 	"github.com/ssogate/ssogate/internal/dnsverify"
 	"github.com/ssogate/ssogate/internal/domains"
+	"github.com/ssogate/ssogate/internal/metrics"
 	"github.com/ssogate/ssogate/internal/ratelimit"
 	"github.com/ssogate/ssogate/internal/secretbox"
 	"github.com/ssogate/ssogate/internal/sso"
@@ -45,8 +46,10 @@ type App struct {
 	Dashboard *dashboard.Dashboard
 	API       *api.Router
 	Feed      *changes.Feed
+	Metrics   *metrics.Metrics // scraped on --metrics-listen (Metrics.Handler)
 	Bootstrap *BootstrapResult // set when this start bootstrapped the database
 	handler   http.Handler
+	logs      logs
 }
 
 // Options are the parts tests replace.
@@ -54,15 +57,16 @@ type Options struct {
 	Log     *slog.Logger     // nil: from the config's level and format, to stderr
 	Now     func() time.Time // nil: time.Now
 	Checker sso.Checker      // nil: a dnsverify.Verifier from the config
+	// RequestLog takes the request lines when Log is set (nil: none, so a
+	// test that counts the application's lines counts only those).
+	RequestLog *slog.Logger
 }
 
 // New opens and migrates the database, bootstraps it on first start and
 // builds the services and handler tree. It starts nothing.
 func New(ctx context.Context, cfg config.Config, opts Options, logOut io.Writer) (*App, error) {
-	log := opts.Log
-	if log == nil {
-		log = NewLogger(cfg, logOut)
-	}
+	logs := newLogs(cfg, opts, logOut)
+	log := logs.app
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -71,7 +75,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, logOut io.Writer)
 		db.Close()
 		return nil, err
 	}
-	a := &App{Config: cfg, DB: db, Log: log}
+	a := &App{Config: cfg, DB: db, Log: log, logs: logs}
 	if a.Feed, err = changes.New(ctx, db, log); err != nil {
 		db.Close()
 		return nil, err
@@ -95,6 +99,7 @@ func New(ctx context.Context, cfg config.Config, opts Options, logOut io.Writer)
 }
 
 func (a *App) wire(opts Options) error {
+	a.Metrics = metrics.New()
 	checker := opts.Checker
 	if checker == nil {
 		dc := dnsverify.DefaultConfig()
@@ -110,7 +115,7 @@ func (a *App) wire(opts Options) error {
 	policy.ExtraDenied, policy.DeniedTLDs = a.Config.DeniedDomains, a.Config.DeniedTLDs
 	a.Tokens = tokens.NewService(a.DB, a.Log, opts.Now)
 	a.Accounts = accounts.NewService(a.DB)
-	a.SSO = sso.NewService(a.DB, checker, sso.Config{Policy: policy, Now: opts.Now,
+	a.SSO = sso.NewService(a.DB, checker, sso.Config{Policy: policy, Now: opts.Now, Metrics: a.Metrics,
 		Settings: sso.Settings{PendingTTL: a.Config.VerificationDeadline, ManualCooldown: a.Config.VerifyCooldown}}, a.Log)
 	box, err := a.secretBox()
 	if err != nil {
@@ -129,7 +134,7 @@ func (a *App) wire(opts Options) error {
 	a.Access.SetFeed(a.Feed)
 	a.Portal = portal.New(a.DB, a.Access, a.Keys, portal.Config{AccessDomain: a.Config.AccessDomain,
 		Secure: a.Config.AccessScheme == "https", Now: now, DashboardACS: a.dashboardURL() + "/login/sso",
-		TrustedProxies: a.Config.TrustedProxies, Feed: a.Feed}, a.Log)
+		TrustedProxies: a.Config.TrustedProxies, Feed: a.Feed, Metrics: a.Metrics}, a.Log)
 	// The SSO App follows the enabled connectors (access.ReconcileDashSSO).
 	a.Access.SetConnectorDomains(sso.EnabledDomains)
 	a.SSO.OnEnabledChange(func(ctx context.Context, q store.Querier, c sso.Connector) (string, error) {
@@ -149,7 +154,7 @@ func (a *App) wire(opts Options) error {
 
 	a.Dashboard = dashboard.New(dashboard.Services{DB: a.DB, Tokens: a.Tokens, SSO: a.SSO, Access: a.Access, Portal: a.Portal},
 		dashboard.Config{Secure: strings.HasPrefix(a.dashboardURL(), "https://"), TrustedProxies: a.Config.TrustedProxies,
-			APIURL: a.dashboardURL() + api.Prefix, Now: opts.Now,
+			APIURL: a.dashboardURL() + api.Prefix, Now: opts.Now, Metrics: a.Metrics,
 			TeamOrigins: []string{a.Config.AccessScheme + "://*." + a.Config.AccessDomain + a.portSuffix()}}, a.Log)
 
 	mux := http.NewServeMux()
@@ -157,7 +162,8 @@ func (a *App) wire(opts Options) error {
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("/", a.Dashboard)
-	a.handler = a.routeHost(mux)
+	a.handler = a.observe(a.routeHost(mux))
+	a.registerCollectors(now)
 	return nil
 }
 
@@ -204,25 +210,32 @@ func (a *App) portSuffix() string {
 func (a *App) routeHost(mux http.Handler) http.Handler {
 	dashHost := a.dashboardHost()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Each branch names its surface, for the metrics and the request log.
+		q := metrics.RequestOf(r.Context())
 		if portal.IsForwardAuth(r.URL.Path) { // on every host: proxies call it by address
+			q.SetSurface(metrics.SurfaceForwardAuth)
 			a.Portal.ServeForwardAuth(w, r)
 			return
 		}
 		if a.Portal.IsTeamHost(r.Host) {
+			q.SetSurface(metrics.SurfaceTeam)
 			a.Portal.ServeHTTP(w, r)
 			return
 		}
 		if hostname(r.Host) != dashHost {
 			app, err := a.Portal.AppFor(r)
 			if err != nil {
+				q.SetSurface(metrics.SurfaceGateway)
 				a.hostLookupFailed(w, r, err)
 				return
 			}
 			if app != nil {
+				q.SetSurface(metrics.SurfaceGateway)
 				a.Portal.ServeApp(w, r, app)
 				return
 			}
 		}
+		q.SetSurface(muxSurface(r.URL.Path))
 		mux.ServeHTTP(w, r)
 	})
 }
@@ -281,8 +294,11 @@ func (a *App) RunChangeFeed(ctx context.Context) { a.Feed.Run(ctx, a.Config.Data
 
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close writes out pending request log lines and releases the database.
+func (a *App) Close() error {
+	a.logs.flush()
+	return a.DB.Close()
+}
 
 // Run serves until ctx ends, then shuts down gracefully: the listener stops
 // accepting, requests in flight get up to 15 seconds, the worker stops.
@@ -300,6 +316,12 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, logOut io.Writer
 	if cfg.TLSCert != "" {
 		scheme = "https://"
 	}
+	stopMetrics, err := a.serveMetrics()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
 	PrintStart(out, a, scheme+ln.Addr().String())
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
