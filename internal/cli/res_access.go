@@ -25,7 +25,7 @@ func orgRows(r gjson.Result) []row {
 func setupOrgGet(env *Env, fs *pflag.FlagSet) runFunc {
 	c := newResCommand(env, fs)
 	return func(ctx context.Context, args []string) error {
-		return c.run(ctx, args, none, func(ctx context.Context) error {
+		return c.run(ctx, args, noArgs, func(ctx context.Context) error {
 			res, err := c.client.ZeroTrust.Organizations.List(ctx, zero_trust.OrganizationListParams{AccountID: cloudflare.F(c.account)})
 			if err != nil {
 				return c.apiFailure("get the Access organization", err)
@@ -84,7 +84,7 @@ func setupOrgSet(env *Env, fs *pflag.FlagSet) runFunc {
 func setupKeysRotate(env *Env, fs *pflag.FlagSet) runFunc {
 	c := newResCommand(env, fs)
 	return func(ctx context.Context, args []string) error {
-		return c.run(ctx, args, none, func(ctx context.Context) error {
+		return c.run(ctx, args, noArgs, func(ctx context.Context) error {
 			res, err := c.client.ZeroTrust.Access.Keys.Rotate(ctx, zero_trust.AccessKeyRotateParams{AccountID: cloudflare.F(c.account)})
 			if err != nil {
 				return c.apiFailure("rotate the Access signing keys", err)

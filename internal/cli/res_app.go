@@ -29,7 +29,7 @@ var appColumns = []column{
 func setupAppList(env *Env, fs *pflag.FlagSet) runFunc {
 	c := newResCommand(env, fs)
 	return func(ctx context.Context, args []string) error {
-		return c.run(ctx, args, none, func(ctx context.Context) error {
+		return c.run(ctx, args, noArgs, func(ctx context.Context) error {
 			raws, err := collect(env.Stderr, func(page int64) (*pagination.V4PagePaginationArray[zero_trust.AccessApplicationListResponse], error) {
 				return c.client.ZeroTrust.Access.Applications.List(ctx, zero_trust.AccessApplicationListParams{
 					AccountID: cloudflare.F(c.account), Page: cloudflare.F(page), PerPage: cloudflare.F(int64(listPerPage))})

@@ -50,7 +50,7 @@ var (
 	appIDs    = idKind{"Access application", ids.IsUUID, "a lowercase UUID", "ssogate access app list"}
 	idpIDs    = idKind{"identity provider", ids.IsUUID, "a lowercase UUID", "ssogate access idp list"}
 	policyIDs = idKind{"Access policy", ids.IsUUID, "a lowercase UUID", "ssogate access policy list"}
-	stIDs     = idKind{"service token", ids.IsUUID, "a lowercase UUID", "the service token's id (not its client id)"}
+	stIDs     = idKind{"service token", ids.IsUUID, "a lowercase UUID", "ssogate api GET /accounts/$" + envAccount + "/access/service_tokens"}
 )
 
 // check reports a malformed id as a usage error; the check also keeps
@@ -74,9 +74,6 @@ func (k idKind) oneID(id *string) func([]string) error {
 		return k.check(*id)
 	}
 }
-
-// none is the argument check of a command that takes flags only.
-func none(args []string) error { return noArgs(args) }
 
 // listPerPage is the page size the list commands ask for: the most every
 // list route allows on ssogate and Cloudflare (tokens and members: 5-50).

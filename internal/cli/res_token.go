@@ -35,7 +35,7 @@ var tokenColumns = []column{
 func setupTokenList(env *Env, fs *pflag.FlagSet) runFunc {
 	c := newResCommand(env, fs)
 	return func(ctx context.Context, args []string) error {
-		return c.run(ctx, args, none, func(ctx context.Context) error {
+		return c.run(ctx, args, noArgs, func(ctx context.Context) error {
 			raws, err := collect(env.Stderr, func(page int64) (*pagination.V4PagePaginationArray[shared.Token], error) {
 				return c.client.Accounts.Tokens.List(ctx, accounts.TokenListParams{AccountID: cloudflare.F(c.account),
 					Page: cloudflare.F(float64(page)), PerPage: cloudflare.F(float64(listPerPage))})
