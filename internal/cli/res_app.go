@@ -55,9 +55,9 @@ func setupAppAdd(env *Env, fs *pflag.FlagSet) runFunc {
 	name := fs.String("name", "", "the application's `NAME`")
 	domain := fs.String("domain", "", "the protected host `NAME`, optionally with a path")
 	session := fs.String("session-duration", "", "how long a login to this application lasts, e.g. 24h (the API's default: 24h)")
-	var policies, idps stringList
-	fs.Var(&policies, "policy", "link this reusable policy `ID` (repeatable; precedence in the order given)")
-	fs.Var(&idps, "allowed-idp", "offer only this identity provider `ID` at login (repeatable; default: all)")
+	var policies, idps []string
+	fs.StringArrayVar(&policies, "policy", nil, "link this reusable policy `ID` (repeatable; precedence in the order given)")
+	fs.StringArrayVar(&idps, "allowed-idp", nil, "offer only this identity provider `ID` at login (repeatable; default: all)")
 	origin := fs.String("origin-url", "", "ssogate only: the `URL` the gateway proxies to, e.g. http://127.0.0.1:3000")
 	return func(ctx context.Context, args []string) error {
 		check := func(args []string) error {

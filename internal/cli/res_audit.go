@@ -40,8 +40,9 @@ var auditColumns = []column{
 
 const auditListLong = `The filters are the API's own (Cloudflare's v1 account audit log; ssogate serves the same):
 --since is inclusive and --before exclusive, each an RFC 3339 time, a date (midnight UTC) or a
-duration back from now (--since 24h). --actor-email matches exactly; for an API token the
-actor's e-mail is the token's name. Newest first unless --direction asc. One page is shown:
+duration back from now (--since 24h). --actor-email matches exactly (on ssogate, what an API
+token did has the token's name as the actor's e-mail). Newest first unless --direction asc.
+One page is shown:
 --limit entries (the API's default when left out) from --page.`
 
 func setupAuditList(env *Env, fs *pflag.FlagSet) runFunc {

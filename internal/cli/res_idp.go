@@ -167,10 +167,10 @@ func setupIdPAddSAML(env *Env, fs *pflag.FlagSet) runFunc {
 	name := fs.String("name", "", "the `NAME` shown on the login page")
 	target := fs.String("sso-target-url", "", "the IdP's single sign-on `URL`")
 	issuer := fs.String("issuer-url", "", "the IdP's entity `ID` (issuer)")
-	var certs, certFiles, attrs stringList
-	fs.Var(&certs, "idp-public-cert", "the IdP's signing certificate, PEM or base64 (repeatable)")
-	fs.Var(&certFiles, "idp-public-cert-file", "read the IdP's signing certificates from this PEM `FILE` (repeatable)")
-	fs.Var(&attrs, "attribute", "a SAML attribute `NAME` to keep in the identity, for policies (repeatable)")
+	var certs, certFiles, attrs []string
+	fs.StringArrayVar(&certs, "idp-public-cert", nil, "the IdP's signing certificate, PEM or base64 (repeatable)")
+	fs.StringArrayVar(&certFiles, "idp-public-cert-file", nil, "read the IdP's signing certificates from this PEM `FILE` (repeatable)")
+	fs.StringArrayVar(&attrs, "attribute", nil, "a SAML attribute `NAME` to keep in the identity, for policies (repeatable)")
 	emailAttr := fs.String("email-attribute-name", "", "the attribute holding the e-mail address (default: the subject)")
 	return func(ctx context.Context, args []string) error {
 		var bodies []string

@@ -85,8 +85,8 @@ dashboard. --status accepted adds them as accepted at once.`
 
 func setupMemberAdd(env *Env, fs *pflag.FlagSet) runFunc {
 	c := newResCommand(env, fs)
-	var roles stringList
-	fs.Var(&roles, "role", "role `NAME` or id (repeatable on Cloudflare; ssogate takes exactly one)")
+	var roles []string
+	fs.StringArrayVar(&roles, "role", nil, "role `NAME` or id (repeatable on Cloudflare; ssogate takes exactly one)")
 	status := fs.String("status", "", "pending (the API's default) or accepted")
 	return func(ctx context.Context, args []string) error {
 		var email string

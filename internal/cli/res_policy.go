@@ -53,10 +53,10 @@ func setupPolicyAdd(env *Env, fs *pflag.FlagSet) runFunc {
 	c := newResCommand(env, fs)
 	name := fs.String("name", "", "the policy's `NAME`")
 	decision := fs.String("decision", "", "allow, deny, bypass or non_identity")
-	var include, exclude, require stringList
-	fs.Var(&include, "include", "a `RULE` any of which admits (repeatable, at least one)")
-	fs.Var(&exclude, "exclude", "a `RULE` none of which may match (repeatable)")
-	fs.Var(&require, "require", "a `RULE` all of which must match (repeatable)")
+	var include, exclude, require []string
+	fs.StringArrayVar(&include, "include", nil, "a `RULE` any of which admits (repeatable, at least one)")
+	fs.StringArrayVar(&exclude, "exclude", nil, "a `RULE` none of which may match (repeatable)")
+	fs.StringArrayVar(&require, "require", nil, "a `RULE` all of which must match (repeatable)")
 	session := fs.String("session-duration", "", "how long a login through this policy lasts, e.g. 24h")
 	return func(ctx context.Context, args []string) error {
 		params := zero_trust.AccessPolicyNewParams{}

@@ -58,10 +58,10 @@ The value is printed once; store it now (--field value prints only the value).`
 func setupTokenCreate(env *Env, fs *pflag.FlagSet) runFunc {
 	c := newResCommand(env, fs)
 	name := fs.String("name", "", "token `NAME` (default: the permissions)")
-	var perms, allow, deny stringList
-	fs.Var(&perms, "permission", "permission group `NAME` (repeatable, at least one)")
-	fs.Var(&allow, "ip-allow", "accept the token only from this `CIDR` or address (repeatable)")
-	fs.Var(&deny, "ip-deny", "refuse the token from this `CIDR` or address (repeatable)")
+	var perms, allow, deny []string
+	fs.StringArrayVar(&perms, "permission", nil, "permission group `NAME` (repeatable, at least one)")
+	fs.StringArrayVar(&allow, "ip-allow", nil, "accept the token only from this `CIDR` or address (repeatable)")
+	fs.StringArrayVar(&deny, "ip-deny", nil, "refuse the token from this `CIDR` or address (repeatable)")
 	expires := fs.String("expires-on", "", "when the token stops working: RFC 3339 time, YYYY-MM-DD (midnight UTC) "+
 		"or a duration from now such as 720h (default: never)")
 	return func(ctx context.Context, args []string) error {
