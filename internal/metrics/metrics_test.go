@@ -2,7 +2,9 @@ package metrics
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -264,4 +266,59 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestRequestContextCancels(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	var done <-chan struct{}
+	h := Observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if RequestOf(r.Context()) == nil {
+			t.Error("no Request in the handler's context")
+		}
+		child, stop := context.WithCancel(r.Context())
+		defer stop()
+		cancel()
+		done = child.Done()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("cancelling the request's context did not reach a context derived from it")
+		}
+	}), nil, nil)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil).WithContext(parent))
+}
+
+// BenchmarkObserve is what Observe costs a request, with and without
+// metrics and the request log (text, to a LineBuffer over io.Discard).
+func BenchmarkObserve(b *testing.B) {
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := RequestOf(r.Context())
+		q.SetSurface(SurfaceGateway)
+		q.SetRoute("proxy")
+		q.SetAccount("0123456789abcdef0123456789abcdef")
+		q.SetActor("user", "3f1c8a8e-5b7a-5d3e-9b1f-2a7c4e6d8f00")
+		w.WriteHeader(http.StatusOK)
+	})
+	clientIP := func(r *http.Request) netip.Addr { return netip.MustParseAddr("192.0.2.7") }
+	lb := NewLineBuffer(io.Discard)
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"bare", inner},
+		{"observe", Observe(inner, nil, nil)},
+		{"metrics", Observe(inner, New(), nil)},
+		{"metrics+log-text", Observe(inner, New(), NewRequestLog(slog.NewTextHandler(lb, nil), clientIP))},
+		{"metrics+log-json", Observe(inner, New(), NewRequestLog(slog.NewJSONHandler(lb, nil), clientIP))},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			r := httptest.NewRequest("GET", "/some/path?q=1", nil)
+			w := &discardWriter{h: http.Header{}}
+			for b.Loop() {
+				clear(w.h)
+				c.h.ServeHTTP(w, r)
+			}
+		})
+	}
 }

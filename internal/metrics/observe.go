@@ -21,8 +21,9 @@ func Observe(next http.Handler, m *Metrics, log *RequestLog) http.Handler {
 		o := &observed{rw: responseWriter{ResponseWriter: w}}
 		o.req.id = nextID()
 		o.rw.req = &o.req
+		o.ctx = requestContext{Context: r.Context(), req: &o.req}
 		start := time.Now()
-		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, &o.req))
+		r = r.WithContext(&o.ctx)
 		returned := false
 		defer func() {
 			elapsed := time.Since(start)
@@ -35,11 +36,30 @@ func Observe(next http.Handler, m *Metrics, log *RequestLog) http.Handler {
 	})
 }
 
-// observed is one request's Request and response writer, allocated
-// together.
+// observed is one request's Request, context and response writer,
+// allocated together: the gateway's admitted path is benchmarked per
+// allocation.
 type observed struct {
 	req Request
+	ctx requestContext
 	rw  responseWriter
+}
+
+// requestContext is the request's context with its Request: what
+// context.WithValue would make, without its own allocation. Done, Err,
+// Deadline and every other value are the parent's, so cancellation still
+// reaches contexts derived from it directly (context finds the parent's
+// cancelCtx through Value) and no goroutine is started.
+type requestContext struct {
+	context.Context
+	req *Request
+}
+
+func (c *requestContext) Value(key any) any {
+	if _, ok := key.(requestKey); ok {
+		return c.req
+	}
+	return c.Context.Value(key)
 }
 
 // finish settles the route and status once the handler returned: a route
@@ -71,6 +91,7 @@ type responseWriter struct {
 	req    *Request
 	status int
 	bytes  int64
+	id     [1]string // X-Request-Id's value slice, without an allocation of its own
 }
 
 // answering is called before the first header or byte goes out: it
@@ -81,7 +102,8 @@ func (w *responseWriter) answering(code int) {
 	if w.status == 0 {
 		h := w.ResponseWriter.Header()
 		if _, ok := h["X-Request-Id"]; !ok {
-			h["X-Request-Id"] = []string{w.req.ID()}
+			w.id[0] = w.req.ID()
+			h["X-Request-Id"] = w.id[:]
 		}
 	}
 	if w.status == 0 || w.status < 200 && code >= 200 { // 1xx interim answers come first
