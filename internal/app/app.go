@@ -18,6 +18,7 @@ import (
 	"github.com/ssogate/ssogate/internal/access/portal"
 	"github.com/ssogate/ssogate/internal/accounts"
 	"github.com/ssogate/ssogate/internal/api"
+	"github.com/ssogate/ssogate/internal/backup"
 	"github.com/ssogate/ssogate/internal/changes"
 	"github.com/ssogate/ssogate/internal/config"
 	"github.com/ssogate/ssogate/internal/dashboard"
@@ -303,6 +304,11 @@ func (a *App) Close() error {
 // Run serves until ctx ends, then shuts down gracefully: the listener stops
 // accepting, requests in flight get up to 15 seconds, the worker stops.
 func Run(ctx context.Context, cfg config.Config, out io.Writer, logOut io.Writer) error {
+	release, err := claimData(ctx, cfg, logOut)
+	if err != nil {
+		return err
+	}
+	defer release()
 	a, err := New(ctx, cfg, Options{}, logOut)
 	if err != nil {
 		return err
@@ -352,6 +358,27 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, logOut io.Writer
 		err = nil
 	}
 	return err
+}
+
+// claimData takes the SQLite data directory's lock, so that no second
+// server, restore or key rotation works on it meanwhile, and finishes a
+// key rotation a crash interrupted, before the key is read.
+func claimData(ctx context.Context, cfg config.Config, logOut io.Writer) (release func(), err error) {
+	release = func() {}
+	if cfg.DatabaseURL == "" {
+		if release, err = backup.LockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	did, err := backup.FinishInterruptedRotation(ctx, cfg)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	if did != "" {
+		NewLogger(cfg, logOut).Warn(did)
+	}
+	return release, nil
 }
 
 // NewLogger builds the slog logger the configuration asks for.

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/ssogate/ssogate/internal/app"
 	"github.com/ssogate/ssogate/internal/apptest"
+	"github.com/ssogate/ssogate/internal/backup"
 	"github.com/ssogate/ssogate/internal/config"
 	"github.com/ssogate/ssogate/internal/dnsverify/dnstest"
 	"github.com/ssogate/ssogate/internal/ids"
@@ -437,4 +439,20 @@ func TestNewStorageErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSecondServerOnOneDataDirIsRefused: a server holds its SQLite data
+// directory; a second one on it stops before opening the database, naming
+// the holder, and the directory is free again once the first stops.
+func TestSecondServerOnOneDataDirIsRefused(t *testing.T) {
+	cfg, _ := testConfig(t)
+	r := start(t, cfg)
+	second := cfg
+	second.Listen = "127.0.0.1:0"
+	err := app.Run(context.Background(), second, io.Discard, io.Discard)
+	if !errors.Is(err, backup.ErrLocked) || !strings.Contains(err.Error(), fmt.Sprint(os.Getpid())) {
+		t.Fatalf("second Run on %s = %v, want ErrLocked naming pid %d", cfg.DataDir, err, os.Getpid())
+	}
+	r.stop()
+	start(t, second).stop()
 }
