@@ -87,6 +87,9 @@ func (p *Portal) forwardAuth(w http.ResponseWriter, r *http.Request, mode string
 		if adm.email != "" {
 			h.Set(userEmailHeader, adm.email)
 		}
+		if len(adm.groups) > 0 {
+			h.Set(userGroupsHeader, encodeGroups(adm.groups))
+		}
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
@@ -173,3 +176,29 @@ func firstOf(vs ...string) string {
 
 // IsForwardAuth reports whether path is a forward-auth endpoint.
 func IsForwardAuth(path string) bool { return strings.HasPrefix(path, ForwardAuthPrefix) }
+
+// encodeGroups joins group names with commas for one header value. Names
+// come from the IdP and may hold anything, so every byte outside printable
+// ASCII, and the comma and percent sign themselves, are percent-encoded:
+// the value splits on commas unambiguously and no proxy sees a byte it
+// might mangle or read as a header break.
+func encodeGroups(groups []string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i, g := range groups {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		for j := 0; j < len(g); j++ {
+			c := g[j]
+			if c < 0x20 || c >= 0x7f || c == ',' || c == '%' {
+				b.WriteByte('%')
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&15])
+				continue
+			}
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

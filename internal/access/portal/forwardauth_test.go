@@ -217,6 +217,9 @@ func checkForwardAuth(t *testing.T, a *acme, base string, clock *apptest.Clock) 
 	if got.URI != "/deep/link?q=1&r=two" || got.Header.Get("Cf-Access-Authenticated-User-Email") != "alice@acmecorp.company" {
 		t.Errorf("upstream saw %s, email %q", got.URI, got.Header.Get("Cf-Access-Authenticated-User-Email"))
 	}
+	if g := got.Header.Get("Cf-Access-Authenticated-User-Groups"); g != "staff" {
+		t.Errorf("upstream saw groups %q, want alice's IdP groups: staff", g)
+	}
 	token := jarCookie(c, base, "CF_Authorization")
 	if token == "" || got.Header.Get("Cf-Access-Jwt-Assertion") != token {
 		t.Fatalf("assertion at the upstream %q, cookie %q", got.Header.Get("Cf-Access-Jwt-Assertion"), token)
@@ -230,6 +233,7 @@ func checkForwardAuth(t *testing.T, a *acme, base string, clock *apptest.Clock) 
 
 	// Spoofed identity headers are replaced or dropped.
 	h := get(t, c, base+"/again", "Cf-Access-Authenticated-User-Email", "mallory@evil.example",
+		"Cf-Access-Authenticated-User-Groups", "forged",
 		"Cf-Access-Jwt-Assertion", "forged", "Cf-Access-Client-Id", "forged", "cf_access_authenticated_user_email", "mallory@evil.example")
 	got = seen{}
 	if h.status != http.StatusOK || json.Unmarshal([]byte(h.body), &got) != nil {

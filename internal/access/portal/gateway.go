@@ -268,10 +268,12 @@ func (p *Portal) appIdentity(r *http.Request, org orgInfo, app *access.App, tok 
 }
 
 // admission is how a request was admitted: the application token to
-// forward ("" when a bypass policy let it through), the email and user id
-// ("" for a service token), and for a token minted now, its lifetime.
+// forward ("" when a bypass policy let it through), the email, user id and
+// groups (none for a service token), and for a token minted now, its
+// lifetime.
 type admission struct {
 	token, email, user string
+	groups             []string
 	minted             bool
 	ttl                time.Duration
 }
@@ -284,7 +286,7 @@ func (p *Portal) admit(r *http.Request, org orgInfo, app *access.App) (admission
 	tok := appToken(r)
 	id, err := p.appIdentity(r, org, app, tok)
 	if err == nil {
-		return admission{token: tok, email: id.Email, user: id.UserUUID}, nil
+		return admission{token: tok, email: id.Email, user: id.UserUUID, groups: id.Groups}, nil
 	}
 	if store.IsUnavailable(err) {
 		return admission{}, err

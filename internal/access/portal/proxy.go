@@ -13,6 +13,10 @@ import (
 const (
 	jwtAssertionHeader = "Cf-Access-Jwt-Assertion"
 	userEmailHeader    = "Cf-Access-Authenticated-User-Email"
+	// userGroupsHeader carries the user's IdP groups in forward-auth
+	// answers (encodeGroups), for proxies to copy upstream as authentik's
+	// X-authentik-groups and oauth2-proxy's X-Auth-Request-Groups are.
+	userGroupsHeader = "Cf-Access-Authenticated-User-Groups"
 )
 
 // proxyCall is what one admitted request carries, in its context, to the
