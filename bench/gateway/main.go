@@ -41,6 +41,9 @@ type options struct {
 	noNginx    bool
 	// forwardAuthDoc holds the nginx block the forward-auth scenario runs.
 	forwardAuthDoc string
+	// requestLogs turns on ssogate's request log and oauth2-proxy's, both
+	// off by default so that neither pays for a line the other skips.
+	requestLogs bool
 }
 
 func main() {
@@ -66,6 +69,7 @@ func main() {
 	flag.BoolVar(&o.noPostgres, "no-postgres", false, "skip the PostgreSQL scenario")
 	flag.StringVar(&o.nginx, "nginx", defaultNginx(), "nginx binary (Debian's: apt-get install -y nginx)")
 	flag.BoolVar(&o.noNginx, "no-nginx", false, "skip the nginx scenarios")
+	flag.BoolVar(&o.requestLogs, "request-logs", false, "ssogate and oauth2-proxy each log one line per request (their defaults; off here by default, like-for-like)")
 	flag.StringVar(&o.forwardAuthDoc, "forward-auth-doc", "docs/forward-auth.md", "the page whose nginx block the forward-auth scenario runs")
 	flag.Parse()
 	if o.ssogate == "" || o.oauth2 == "" || o.workDir == "" || o.reps < 1 || o.duration <= 0 || flag.NArg() > 0 {

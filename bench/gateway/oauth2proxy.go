@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/ssogate/ssogate/internal/idp/refop"
@@ -15,8 +16,8 @@ import (
 // authorization-code flow with the provider), and returns the scenario
 // that sends the session cookie it set.
 //
-// Request logging is off: ssogate logs no line per admitted request, and
-// oauth2-proxy writing one would make the comparison easier for ssogate.
+// Request logging follows -request-logs, as ssogate's does: off by
+// default, so neither writes a line per request the other skips.
 func startOAuth2Proxy(ctx context.Context, f *fleet, o options, idp *refop.Provider, upstreamURL string) (*scenario, error) {
 	port, err := freePort()
 	if err != nil {
@@ -40,7 +41,7 @@ func startOAuth2Proxy(ctx context.Context, f *fleet, o options, idp *refop.Provi
 		"--cookie-secret="+hex.EncodeToString(randomBytes(16)), // 32 bytes: AES-256
 		"--cookie-secure=false",
 		"--skip-provider-button",
-		"--request-logging=false",
+		"--request-logging="+strconv.FormatBool(o.requestLogs),
 		"--silence-ping-logging",
 	)
 	if err != nil {

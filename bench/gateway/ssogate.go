@@ -63,7 +63,8 @@ func launchSsogate(ctx context.Context, f *fleet, o options, name, dbURL string,
 	}
 	g := &gateway{addr: "127.0.0.1:" + port}
 	apiToken, secretKey := randomString(30), base64.StdEncoding.EncodeToString(randomBytes(32))
-	argv := []string{o.ssogate, "serve", "--listen", g.addr, "--data-dir", filepath.Join(f.work, name), "--log-level", "warn"}
+	argv := []string{o.ssogate, "serve", "--listen", g.addr, "--data-dir", filepath.Join(f.work, name), "--log-level", "warn",
+		"--access-log=" + strconv.FormatBool(o.requestLogs)}
 	if dbURL != "" {
 		argv = append(argv, "--database-url", dbURL)
 	}
