@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,9 +141,7 @@ func TestOriginErrorPages(t *testing.T) {
 	a := newAcme(t)
 	ok := echoOrigin(t)
 	id, c := signedInApp(t, a, "flaky.localhost", ok.URL)
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	refused := "http://" + ln.Addr().String()
-	ln.Close()
+	refused := "http://" + refusingAddr(t)
 	hangs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
@@ -239,4 +239,25 @@ func TestOriginHostHeaderAndPool(t *testing.T) {
 	if n := conns.Load() - start; n != 1 {
 		t.Errorf("after a settings change: %d new connections, want 1 (a new pool)", n)
 	}
+}
+
+// refusingAddr is a loopback address that refuses connections for the
+// whole test: a socket bound to it and never listening keeps the port
+// taken. (The port of a listener just closed can be handed to the next
+// test server, as this file's hanging origin once was.)
+func refusingAddr(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 }
