@@ -150,6 +150,9 @@ func (s *Service) placePolicy(ctx context.Context, q store.Querier, accountID, a
 	if err := applyPolicy(&p, *item.Inline, false); err != nil {
 		return "", prefixPointer(err, ptr)
 	}
+	if err := checkServiceTokenRefs(ctx, q, accountID, &old, p); err != nil {
+		return "", prefixPointer(err, ptr)
+	}
 	if policyEqual(old, p) {
 		return p.ID, nil
 	}
@@ -168,6 +171,9 @@ func (s *Service) insertAppPolicy(ctx context.Context, q store.Querier, accountI
 	now := s.now()
 	p := Policy{ID: ids.NewUUID(), AccountID: accountID, AppID: appID, CreatedAt: now, UpdatedAt: now}
 	if err := applyPolicy(&p, in, true); err != nil {
+		return "", prefixPointer(err, ptr)
+	}
+	if err := checkServiceTokenRefs(ctx, q, accountID, nil, p); err != nil {
 		return "", prefixPointer(err, ptr)
 	}
 	rules, settings := encodePolicy(p)

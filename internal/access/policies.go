@@ -231,6 +231,9 @@ func (s *Service) CreatePolicy(ctx context.Context, accountID, appID string, in 
 		return p, err
 	}
 	err := s.tx(ctx, accountID, func(tx *sql.Tx) error {
+		if err := checkServiceTokenRefs(ctx, tx, accountID, nil, p); err != nil {
+			return err
+		}
 		rules, settings := encodePolicy(p)
 		var app any
 		if appID != "" {
@@ -286,6 +289,9 @@ func (s *Service) UpdatePolicy(ctx context.Context, accountID, appID, id string,
 		}
 		old := p
 		if err := applyPolicy(&p, in, false); err != nil {
+			return err
+		}
+		if err := checkServiceTokenRefs(ctx, tx, accountID, &old, p); err != nil {
 			return err
 		}
 		p.UpdatedAt = s.now()

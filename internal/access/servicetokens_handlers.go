@@ -6,12 +6,12 @@ import (
 	"github.com/ssogate/ssogate/internal/tokens"
 )
 
-// mountServiceTokens registers /accounts/{id}/access/service_tokens.
-// Cloudflare guards them with "Access: Service Tokens Read/Write"; until
-// the permission catalogue has those groups, the Apps and Policies groups
-// (whose policies name service tokens) guard them.
+// mountServiceTokens registers /accounts/{id}/access/service_tokens,
+// guarded as Cloudflare guards them by "Access: Service Tokens Read/Write":
+// a token that may edit applications and policies cannot mint machine
+// credentials, and one that mints credentials cannot change who they admit.
 func (s *Service) mountServiceTokens(rt *api.Router) {
-	read, write := []string{tokens.AccessAppsRead, tokens.AccessAppsWrite}, []string{tokens.AccessAppsWrite}
+	read, write := []string{tokens.ServiceTokensRead, tokens.ServiceTokensWrite}, []string{tokens.ServiceTokensWrite}
 	base := "/accounts/{account_id}/access/service_tokens"
 	one := base + "/{service_token_id}"
 	rt.Handle(api.Route{Method: "POST", Path: base, Permissions: write, Handle: s.handleCreateServiceToken})

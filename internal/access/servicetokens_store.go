@@ -2,7 +2,11 @@ package access
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"strings"
+
+	"github.com/ssogate/ssogate/internal/access/policy"
 
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/store"
@@ -87,4 +91,38 @@ func touchServiceToken(ctx context.Context, q store.Querier, accountID, id strin
 	_, err := q.ExecContext(ctx, `UPDATE access_service_tokens SET last_seen_on=$3
 		WHERE account_id=$1 AND id=$2 AND (last_seen_on IS NULL OR last_seen_on < $3)`, accountID, id, at)
 	return err
+}
+
+// checkServiceTokenRefs refuses a policy whose service_token rules name a
+// token this account does not have: the rule could never match, so the
+// policy would not do what it says (and a typo, or the client id pasted for
+// the id, would go unnoticed until a job was refused). Only references the
+// write adds are checked (old is the policy before it, or nil): a token
+// deleted while a policy names it leaves a rule that matches nothing, as
+// deny-by-default wants, and must not make every later edit of that policy
+// fail.
+func checkServiceTokenRefs(ctx context.Context, q store.Querier, accountID string, old *Policy, p Policy) error {
+	had := map[string]bool{}
+	if old != nil {
+		for _, ref := range policy.ServiceTokenRefs(old.Decidable()) {
+			had[strings.ToLower(ref.TokenID)] = true
+		}
+	}
+	for _, ref := range policy.ServiceTokenRefs(p.Decidable()) {
+		id := strings.ToLower(ref.TokenID)
+		if had[id] {
+			continue
+		}
+		var one int
+		err := q.QueryRowContext(ctx, `SELECT 1 FROM access_service_tokens WHERE account_id=$1 AND id=$2`,
+			accountID, id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return api.Invalid(ref.Pointer, "service_token: this account has no service token %s; the rule needs "+
+				"a token's id as GET /accounts/{account_id}/access/service_tokens lists it (not its client id)", ref.TokenID)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ssogate/ssogate/internal/access/policy"
 	"github.com/ssogate/ssogate/internal/apptest"
 	"github.com/ssogate/ssogate/internal/store/storetest"
+	"github.com/ssogate/ssogate/internal/tokens"
 )
 
 var (
@@ -547,5 +548,87 @@ func TestAdmitServiceToken(t *testing.T) {
 	wiki, _ = snap.AppForHost(ctx, "wiki.acmecorp.company", "/")
 	if _, d, err := admitServiceToken(ctx, snap, wiki, ci["client_id"].(string), ci["client_secret"].(string), ip); err != nil || d.Result != policy.ResultDeny || d.Policy != block["id"] {
 		t.Errorf("blocked CI token: %+v %v", d, err)
+	}
+}
+
+// TestPolicyNamesAServiceTokenOfTheAccount: a service_token rule naming a
+// token the account does not have (a typo, another account's token, the
+// client id pasted for the id) is refused with a pointer at the rule, on
+// every way a policy is written; a token deleted later leaves the policy
+// editable.
+func TestPolicyNamesAServiceTokenOfTheAccount(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	other, otherToken := env.NewAccount("Mallory Inc")
+	base := "/accounts/" + env.AccountID + "/access"
+	ci := resultOf(t, env.Do("POST", base+"/service_tokens", env.Token, `{"name":"CI"}`), 201)
+	theirs := resultOf(t, env.Do("POST", "/accounts/"+other+"/access/service_tokens", otherToken, `{"name":"theirs"}`), 201)
+	rule := func(id string) string {
+		return `{"name":"CI","decision":"non_identity","include":[{"any_valid_service_token":{}},{"service_token":{"token_id":"` + id + `"}}]}`
+	}
+	refused := func(what string, r apptest.Response, pointer string) {
+		t.Helper()
+		if r.Status != 400 || !strings.Contains(string(r.Body), "this account has no service token") ||
+			!strings.Contains(string(r.Body), `"pointer":"`+pointer+`"`) {
+			t.Errorf("%s: %d %s, want 400 at %s", what, r.Status, r.Body, pointer)
+		}
+	}
+	missing := "00000000-0000-4000-8000-000000000001"
+	refused("reusable policy, unknown id", env.Do("POST", base+"/policies", env.Token, rule(missing)), "/include/1/service_token/token_id")
+	refused("reusable policy, another account's token", env.Do("POST", base+"/policies", env.Token, rule(theirs["id"].(string))), "/include/1/service_token/token_id")
+
+	app := createApp(t, env.Client(env.Token), env.AccountID, selfHosted("Wiki", "wiki.acmecorp.company"))
+	appBase := base + "/apps/" + app["id"].(string)
+	refused("app policy", env.Do("POST", appBase+"/policies", env.Token, rule(missing)), "/include/1/service_token/token_id")
+	refused("inline policy of an app", env.Do("PUT", appBase, env.Token, `{"policies":[`+rule(missing)+`]}`), "/policies/0/include/1/service_token/token_id")
+
+	p := resultOf(t, env.Do("POST", base+"/policies", env.Token, rule(strings.ToUpper(ci["id"].(string)))), 201)
+	refused("update adding an unknown id", env.Do("PUT", base+"/policies/"+p["id"].(string), env.Token,
+		`{"include":[{"service_token":{"token_id":"`+ci["id"].(string)+`"}}],"require":[{"service_token":{"token_id":"`+missing+`"}}]}`),
+		"/require/0/service_token/token_id")
+
+	// Deleting the token is allowed; the rule then matches nothing, and the
+	// policy can still be renamed.
+	if r := env.Do("DELETE", base+"/service_tokens/"+ci["id"].(string), env.Token, nil); r.Status != 200 {
+		t.Fatalf("delete the token: %d %s", r.Status, r.Body)
+	}
+	if r := env.Do("PUT", base+"/policies/"+p["id"].(string), env.Token, `{"name":"CI (token gone)"}`); r.Status != 200 {
+		t.Errorf("rename a policy naming a deleted token: %d %s", r.Status, r.Body)
+	}
+	var n int
+	if err := env.App.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM access_policies WHERE account_id=$1`, env.AccountID).Scan(&n); err != nil || n != 1 {
+		t.Errorf("policies stored: %d %v, want the one that was accepted", n, err)
+	}
+}
+
+// TestServiceTokenPermissions: the routes take Cloudflare's "Access:
+// Service Tokens" groups, not the Apps and Policies ones — minting machine
+// credentials and deciding what they admit are separate grants.
+func TestServiceTokenPermissions(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	base := "/accounts/" + env.AccountID + "/access/service_tokens"
+	apps := env.NewToken(env.AccountID, tokens.AccessAppsWrite)
+	read := env.NewToken(env.AccountID, tokens.ServiceTokensRead)
+	write := env.NewToken(env.AccountID, tokens.ServiceTokensWrite)
+	for _, tc := range []struct {
+		who, token, method string
+		want               int
+	}{
+		{"Apps and Policies Write", apps, "GET", 403}, {"Apps and Policies Write", apps, "POST", 403},
+		{"Service Tokens Read", read, "GET", 200}, {"Service Tokens Read", read, "POST", 403},
+		{"Service Tokens Write", write, "GET", 200}, {"Service Tokens Write", write, "POST", 201},
+	} {
+		var body any
+		if tc.method == "POST" {
+			body = `{"name":"CI"}`
+		}
+		if r := env.Do(tc.method, base, tc.token, body); r.Status != tc.want {
+			t.Errorf("%s %s with %s: %d, want %d: %s", tc.method, base, tc.who, r.Status, tc.want, r.Body)
+		}
+	}
+	if r := env.Do("POST", "/accounts/"+env.AccountID+"/access/policies", write,
+		`{"name":"x","decision":"non_identity","include":[{"any_valid_service_token":{}}]}`); r.Status != 403 {
+		t.Errorf("a policy with only Service Tokens Write: %d, want 403", r.Status)
 	}
 }

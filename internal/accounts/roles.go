@@ -36,6 +36,7 @@ var permissionKeys = map[string]string{
 	"Account Members":    "members",
 	"Access: Organizations, Identity Providers, and Groups": "access_organizations",
 	"Access: Apps and Policies":                             "access_apps",
+	"Access: Service Tokens":                                "access_service_tokens",
 }
 
 // roles is built once: the catalogue does not change while running. It is

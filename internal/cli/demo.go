@@ -218,7 +218,7 @@ func prepareDemo(ctx context.Context, env *Env, cfg config.Config, df demoFlags,
 // account and its first super administrator.
 func newDemoState(boot *app.BootstrapResult) *demoState {
 	st := &demoState{AccountID: boot.Account.ID, AccountName: boot.Account.Name, ClientSecret: accounts.NewPassword(),
-		TokenPerms: []string{tokens.SSOWrite, tokens.AccessOrgWrite, tokens.AccessAppsWrite, tokens.SettingsRead}}
+		TokenPerms: []string{tokens.SSOWrite, tokens.AccessOrgWrite, tokens.AccessAppsWrite, tokens.ServiceTokensWrite, tokens.SettingsRead}}
 	st.People = []demoPerson{
 		{Email: "alice@" + demoDomain, Groups: []string{"admins", "engineering"}, Role: accounts.RoleSuperAdmin, AtIdP: true},
 		{Email: "bob@" + demoDomain, Groups: []string{"engineering"}, Role: accounts.RoleAdmin, AtIdP: true, Fallback: true},

@@ -49,7 +49,7 @@ func (d *Dashboard) serviceTokensPage(rq *req, status int, data serviceTokensDat
 
 // handleCreateServiceToken creates a token and shows its secret, once.
 func (d *Dashboard) handleCreateServiceToken(rq *req) error {
-	if err := rq.need(capManageAccessApps); err != nil {
+	if err := rq.need(capManageServiceTokens); err != nil {
 		return err
 	}
 	f := serviceTokensData{Name: strings.TrimSpace(rq.PostFormValue("name")), Duration: rq.PostFormValue("duration")}
@@ -66,7 +66,7 @@ func (d *Dashboard) handleCreateServiceToken(rq *req) error {
 // handleRotateServiceToken gives the token a new secret (the old one stops
 // at once) and shows it, once.
 func (d *Dashboard) handleRotateServiceToken(rq *req) error {
-	if err := rq.need(capManageAccessApps); err != nil {
+	if err := rq.need(capManageServiceTokens); err != nil {
 		return err
 	}
 	id, err := pathID(rq)
@@ -81,7 +81,7 @@ func (d *Dashboard) handleRotateServiceToken(rq *req) error {
 }
 
 func (d *Dashboard) handleRefreshServiceToken(rq *req) error {
-	if err := rq.need(capManageAccessApps); err != nil {
+	if err := rq.need(capManageServiceTokens); err != nil {
 		return err
 	}
 	id, err := pathID(rq)
@@ -95,7 +95,7 @@ func (d *Dashboard) handleRefreshServiceToken(rq *req) error {
 }
 
 func (d *Dashboard) handleDeleteServiceToken(rq *req) error {
-	if err := rq.need(capManageAccessApps); err != nil {
+	if err := rq.need(capManageServiceTokens); err != nil {
 		return err
 	}
 	id, err := pathID(rq)

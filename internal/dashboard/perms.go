@@ -17,12 +17,13 @@ import (
 type capability int
 
 const (
-	capView             capability = iota // see the account's pages
-	capManageSSO                          // create, check, enable, disable and delete connectors
-	capManageTokens                       // create, roll, disable and delete API tokens
-	capManageMembers                      // add, change and remove members
-	capManageAccessOrg                    // the Access organization and identity providers
-	capManageAccessApps                   // Access applications and policies
+	capView                capability = iota // see the account's pages
+	capManageSSO                             // create, check, enable, disable and delete connectors
+	capManageTokens                          // create, roll, disable and delete API tokens
+	capManageMembers                         // add, change and remove members
+	capManageAccessOrg                       // the Access organization and identity providers
+	capManageAccessApps                      // Access applications and policies
+	capManageServiceTokens                   // Access service tokens
 )
 
 // capabilityInfo is what a capability needs and how pages name it.
@@ -39,6 +40,8 @@ var capabilities = [...]capabilityInfo{
 	capManageMembers:    {"members", "add, change or remove members", []string{tokens.MembersWrite}},
 	capManageAccessOrg:  {"access_org", "change the Access organization or its identity providers", []string{tokens.AccessOrgWrite}},
 	capManageAccessApps: {"access_apps", "change Access applications or policies", []string{tokens.AccessAppsWrite}},
+	capManageServiceTokens: {"service_tokens", "create, rotate, refresh or delete Access service tokens",
+		[]string{tokens.ServiceTokensWrite}},
 }
 
 func (c capability) String() string { return capabilities[c].does }

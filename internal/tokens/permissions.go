@@ -20,6 +20,8 @@ const (
 	AccessOrgWrite     = "Access: Organizations, Identity Providers, and Groups Write"
 	AccessAppsRead     = "Access: Apps and Policies Read"
 	AccessAppsWrite    = "Access: Apps and Policies Write"
+	ServiceTokensRead  = "Access: Service Tokens Read"
+	ServiceTokensWrite = "Access: Service Tokens Write"
 	AccountScope       = "com.cloudflare.api.account"
 	accountResourceKey = AccountScope + "."
 )
@@ -35,6 +37,7 @@ type PermissionGroup struct {
 var catalogue = buildCatalogue(
 	SSORead, SSOWrite, TokensRead, TokensWrite, SettingsRead, SettingsWrite,
 	MembersRead, MembersWrite, AccessOrgRead, AccessOrgWrite, AccessAppsRead, AccessAppsWrite,
+	ServiceTokensRead, ServiceTokensWrite,
 )
 
 // buildCatalogue gives each group a stable 32-hex id derived from its name,

@@ -161,3 +161,31 @@ func EvaluateServiceToken(policies []Policy, tok ServiceToken) Decision {
 	}
 	return Decision{Result: ResultDeny, Reasons: append(failed, Reason{Message: "no Service Auth policy admits this service token"})}
 }
+
+// TokenRef is a service_token rule's token id and the JSON pointer of the
+// rule within its policy (/include/0/service_token/token_id), so a caller
+// that finds the token missing can point at the rule.
+type TokenRef struct {
+	Pointer string
+	TokenID string
+}
+
+// ServiceTokenRefs lists the service tokens a policy's rules name, in rule
+// order. Rules that do not parse are left out: ValidatePolicy reports them.
+func ServiceTokenRefs(p Policy) []TokenRef {
+	var out []TokenRef
+	for _, list := range []struct {
+		name  string
+		rules []Rule
+	}{{"include", p.Include}, {"exclude", p.Exclude}, {"require", p.Require}} {
+		for i, r := range list.rules {
+			if r.Type != "service_token" {
+				continue
+			}
+			if id, err := parseServiceTokenRule(r.Value); err == nil {
+				out = append(out, TokenRef{Pointer: fmt.Sprintf("/%s/%d/service_token/token_id", list.name, i), TokenID: id})
+			}
+		}
+	}
+	return out
+}

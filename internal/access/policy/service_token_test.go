@@ -193,3 +193,27 @@ func TestMatchesAllowWithAToken(t *testing.T) {
 		t.Errorf("Matches = %v, %v", ok, reasonStrings(reasons))
 	}
 }
+
+func TestServiceTokenRefs(t *testing.T) {
+	p := Policy{Decision: DecisionNonIdentity,
+		Include: []Rule{AnyValidServiceToken(), ServiceTokenRule(ciToken)},
+		Exclude: []Rule{Email("a@b.example")},
+		Require: []Rule{{Type: "service_token", Value: []byte(`{"token_id":"not-a-uuid"}`)}, ServiceTokenRule(otherToken)},
+	}
+	got := ServiceTokenRefs(p)
+	want := []TokenRef{
+		{Pointer: "/include/1/service_token/token_id", TokenID: ciToken},
+		{Pointer: "/require/1/service_token/token_id", TokenID: otherToken},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ServiceTokenRefs = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("ref %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if refs := ServiceTokenRefs(Policy{Include: []Rule{Everyone()}}); refs != nil {
+		t.Errorf("a policy naming no token gave %v", refs)
+	}
+}
