@@ -50,7 +50,7 @@ var (
 	appIDs    = idKind{"Access application", ids.IsUUID, "a lowercase UUID", "ssogate access app list"}
 	idpIDs    = idKind{"identity provider", ids.IsUUID, "a lowercase UUID", "ssogate access idp list"}
 	policyIDs = idKind{"Access policy", ids.IsUUID, "a lowercase UUID", "ssogate access policy list"}
-	stIDs     = idKind{"service token", ids.IsUUID, "a lowercase UUID", "ssogate api GET /accounts/$" + envAccount + "/access/service_tokens"}
+	stIDs     = idKind{"service token", ids.IsUUID, "a lowercase UUID", "ssogate access service-token list"}
 )
 
 // check reports a malformed id as a usage error; the check also keeps
