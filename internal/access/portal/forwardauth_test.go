@@ -156,6 +156,40 @@ func startCaddy(t *testing.T, port, ssogate, upstream string) {
 	runProxy(t, cmd, port, func() string { return "" })
 }
 
+// startTraefik runs traefik on port with docs/forward-auth.md's dynamic
+// configuration — only its addresses substituted — for app host
+// fa.localhost, plus a router that sends the team domain to ssogate, and
+// waits until it routes the app (its file provider loads after it listens).
+func startTraefik(t *testing.T, port, ssogate, upstream string) {
+	t.Helper()
+	block := strings.NewReplacer("app.example.com", "fa.localhost",
+		"127.0.0.1:8080", ssogate, "127.0.0.1:3000", upstream).Replace(docBlock(t, "yaml"))
+	dir := t.TempDir()
+	team := "http:\n  routers:\n    team:\n      rule: \"Host(`acme.access.localhost`)\"\n      service: ssogate\n"
+	for name, body := range map[string]string{"app.yaml": block, "team.yaml": team} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("traefik", "--entryPoints.web.address=127.0.0.1:"+port, "--providers.file.directory="+dir,
+		"--log.level=ERROR", "--global.checkNewVersion=false", "--global.sendAnonymousUsage=false")
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	runProxy(t, cmd, port, func() string { return "" })
+	c := loopbackBrowser()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r, err := c.Get("http://fa.localhost:" + port + "/")
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode != http.StatusNotFound {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("traefik does not route fa.localhost after 10 s: %v", err)
+		}
+	}
+}
+
 // waitListening waits up to 10 s for a proxy to listen on port.
 func waitListening(t *testing.T, port string, output func() string) {
 	t.Helper()
@@ -197,6 +231,19 @@ func TestForwardAuthCaddy(t *testing.T) {
 	checkForwardAuth(t, a, "http://fa.localhost:"+port, clock)
 }
 
+// Issue 10: Traefik v3, built from its source on the Go module proxy
+// (scripts/build-traefik.sh; CI builds it once and caches it), configured
+// with the documented dynamic configuration, does the same.
+func TestForwardAuthTraefik(t *testing.T) {
+	apptest.NeedCommand(t, "traefik", "scripts/build-traefik.sh DIR, then DIR on PATH")
+	port := freePort(t)
+	clock := apptest.NewClock(time.Now())
+	a := behindProxy(t, port, apptest.WithNow(clock.Now))
+	origin := echoOrigin(t)
+	startTraefik(t, port, a.env.Server.Listener.Addr().String(), strings.TrimPrefix(origin.URL, "http://"))
+	checkForwardAuth(t, a, "http://fa.localhost:"+port, clock)
+}
+
 // checkForwardAuth drives a proxy protecting an upstream through
 // ssogate's forward auth at base: an anonymous browser signs in through
 // the reference IdP and lands on its deep link; the upstream gets an
@@ -205,7 +252,7 @@ func TestForwardAuthCaddy(t *testing.T) {
 // right answers.
 func checkForwardAuth(t *testing.T, a *acme, base string, clock *apptest.Clock) {
 	t.Helper()
-	_, aud := a.app(t, `{"type":"self_hosted","name":"FA","domain":"fa.localhost","session_duration":"2h","policies":["`+a.staffPolicy+`"]}`)
+	appID, aud := a.app(t, `{"type":"self_hosted","name":"FA","domain":"fa.localhost","session_duration":"2h","policies":["`+a.staffPolicy+`"]}`)
 	port := base[strings.LastIndex(base, ":")+1:]
 	// Anonymous → team login → IdP → /authorized → the deep link.
 	c := loopbackBrowser()
@@ -257,6 +304,8 @@ func checkForwardAuth(t *testing.T, a *acme, base string, clock *apptest.Clock) 
 	if h := get(t, loopbackBrowser(), base+"/api", "Cookie", "CF_Authorization="+forged, "X-Requested-With", "XMLHttpRequest"); h.status != http.StatusUnauthorized || strings.Contains(h.body, "URI") {
 		t.Errorf("forged cookie, XHR: %d %s", h.status, h.body)
 	}
+
+	checkServiceTokenThroughProxy(t, a, base, appID)
 
 	// Revoked: refused at once.
 	a.call(t, "POST", "/access/organizations/revoke_user", `{"email":"alice@acmecorp.company"}`, 200)
@@ -327,5 +376,33 @@ func TestForwardAuthTrust(t *testing.T) {
 	h = get(t, c, base+"nginx", "X-Original-URI", "/", "X-Forwarded-Host", "fa.localhost")
 	if h.status != http.StatusForbidden || !strings.Contains(h.body, "localhost") {
 		t.Errorf("nginx mode with a client's X-Forwarded-Host: %d %s", h.status, h.body)
+	}
+}
+
+// checkServiceTokenThroughProxy: a machine's service token passes the
+// proxy's check (its headers reach ssogate's forward auth), the upstream
+// gets a verifiable assertion but never the secret, and a wrong secret is
+// a 401 naming the reason, not a login redirect.
+func checkServiceTokenThroughProxy(t *testing.T, a *acme, base, appID string) {
+	t.Helper()
+	id, client, secret := a.serviceToken(t, "CI")
+	pol := a.policy(t, "CI", "non_identity", `[{"service_token":{"token_id":"`+id+`"}}]`)
+	a.call(t, "PUT", "/access/apps/"+appID, `{"policies":["`+a.staffPolicy+`","`+pol+`"]}`, 200)
+	h := get(t, loopbackBrowser(), base+"/job?run=1", "CF-Access-Client-Id", client, "CF-Access-Client-Secret", secret)
+	var got seen
+	if h.status != http.StatusOK || json.Unmarshal([]byte(h.body), &got) != nil {
+		t.Fatalf("service token through the proxy: %d %s", h.status, h.body)
+	}
+	if got.URI != "/job?run=1" || got.Header.Get("Cf-Access-Jwt-Assertion") == "" ||
+		got.Header.Get("Cf-Access-Client-Secret") != "" || got.Header.Get("Cf-Access-Client-Id") != "" ||
+		got.Header.Get("Cf-Access-Authenticated-User-Email") != "" {
+		t.Errorf("upstream saw %s with %v", got.URI, got.Header)
+	}
+	if _, claims := jwtParts(t, got.Header.Get("Cf-Access-Jwt-Assertion")); claims["common_name"] != client || claims["sub"] != "" {
+		t.Errorf("the assertion is not the service token's: %v", claims)
+	}
+	resp := doRaw(t, loopbackBrowser(), base+"/job", "CF-Access-Client-Id", client, "CF-Access-Client-Secret", "wrong")
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Cf-Access-Error") != "invalid_secret" {
+		t.Errorf("wrong secret through the proxy: %d %q", resp.StatusCode, resp.Header.Get("Cf-Access-Error"))
 	}
 }
