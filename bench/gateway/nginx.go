@@ -45,7 +45,7 @@ func startNginxBare(ctx context.Context, f *fleet, o options, upstreamURL string
 		return nil, err
 	}
 	addr := "127.0.0.1:" + port
-	p, err := startNginx(ctx, f, o, "nginx-bare", addr, strings.TrimPrefix(upstreamURL, "http://"), "",
+	p, err := startNginx(ctx, f, o, "nginx-bare", addr, strings.TrimPrefix(upstreamURL, "http://"), "", "",
 		strings.Replace(nginxBare, "LISTEN", addr+" reuseport", 1))
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func startNginxForwardAuth(ctx context.Context, f *fleet, o options, idp *refop.
     }
 }
 `
-	p, err := startNginx(ctx, f, o, "nginx-forward-auth", addr, strings.TrimPrefix(upstreamURL, "http://"), g.addr, block+team)
+	p, err := startNginx(ctx, f, o, "nginx-forward-auth", addr, strings.TrimPrefix(upstreamURL, "http://"), "ssogate", g.addr, block+team)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +96,80 @@ func startNginxForwardAuth(ctx context.Context, f *fleet, o options, idp *refop.
 	s := g.scenario("nginx-forward-auth", true)
 	s.server, s.also = p, []*proc{g.proc}
 	return s, nil
+}
+
+// nginxOAuth2Proxy is oauth2-proxy's documented nginx configuration
+// (auth_request to /oauth2/auth, error_page 401 to its sign-in, the
+// X-Auth-Request-* identity copied upstream) around the same location / as
+// nginxBare: the forward-auth setup people run today, against which
+// ssogate's forward auth is measured as its gateway is against
+// oauth2-proxy's proxy. Upstream groups keep connections open, as in the
+// other nginx scenarios.
+const nginxOAuth2Proxy = `server {
+    listen LISTEN;
+    location /oauth2/ {
+        proxy_pass http://oauth2proxy;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Auth-Request-Redirect $request_uri;
+    }
+    location = /oauth2/auth {
+        proxy_pass http://oauth2proxy;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-Uri $request_uri;
+        proxy_set_header Content-Length "";
+        proxy_pass_request_body off;
+    }
+    location / {
+        auth_request /oauth2/auth;
+        error_page 401 = /oauth2/sign_in;
+        auth_request_set $user $upstream_http_x_auth_request_user;
+        auth_request_set $email $upstream_http_x_auth_request_email;
+        proxy_set_header X-User $user;
+        proxy_set_header X-Email $email;
+        proxy_pass http://app;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+    }
+}
+`
+
+// startNginxOAuth2Proxy runs oauth2-proxy as an auth service only (a
+// static 202 upstream, X-Auth-Request-* headers on) and nginx with
+// nginxOAuth2Proxy in front of the upstream; a browser signs in through
+// nginx, and wrk sends oauth2-proxy's session cookie to nginx.
+func startNginxOAuth2Proxy(ctx context.Context, f *fleet, o options, idp *refop.Provider, upstreamURL string) (*scenario, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + port
+	auth, err := runOAuth2Proxy(ctx, f, o, idp, "oauth2-proxy-auth", "http://"+addr, "static://202", "--set-xauthrequest")
+	if err != nil {
+		return nil, err
+	}
+	p, err := startNginx(ctx, f, o, "nginx-oauth2-proxy", addr, strings.TrimPrefix(upstreamURL, "http://"), "oauth2proxy",
+		strings.TrimPrefix(auth.base, "http://"), strings.Replace(nginxOAuth2Proxy, "LISTEN", addr+" reuseport", 1))
+	if err != nil {
+		return nil, err
+	}
+	cookie, err := oauth2ProxySession(ctx, "http://"+addr)
+	if err != nil {
+		return nil, fmt.Errorf("nginx-oauth2-proxy: %w", err)
+	}
+	return &scenario{
+		name:    "nginx-oauth2-proxy",
+		url:     "http://" + addr + "/",
+		headers: []string{cookie},
+		server:  p,
+		also:    []*proc{auth.proc},
+		forged:  []forgery{{}, {headers: []string{tamperMiddle(cookie)}}, {headers: []string{tamperSignature(cookie)}}},
+	}, nil
 }
 
 var nginxBlockRE = regexp.MustCompile("(?s)```nginx\n(.*?)```")
@@ -141,8 +215,9 @@ func forwardAuthBlock(doc, addr string) (string, error) {
 // startNginx runs nginx (master process and nginxWorkers workers, in the
 // foreground, its files in a directory of its own) with servers in its
 // http block and the upstream groups "app" (the Go upstream) and, when
-// ssogate is set, "ssogate", each keeping up to 64 idle connections.
-func startNginx(ctx context.Context, f *fleet, o options, name, addr, upstream, ssogate, servers string) (*proc, error) {
+// authAddr is set, authGroup (the auth service), each keeping up to 64
+// idle connections.
+func startNginx(ctx context.Context, f *fleet, o options, name, addr, upstream, authGroup, authAddr, servers string) (*proc, error) {
 	if o.nginx == "" {
 		return nil, fmt.Errorf("%s: no nginx (install Debian's with apt-get install -y nginx, name one with -nginx, or leave the nginx scenarios out with -no-nginx)", name)
 	}
@@ -151,8 +226,8 @@ func startNginx(ctx context.Context, f *fleet, o options, name, addr, upstream, 
 		return nil, err
 	}
 	groups := "upstream app { server " + upstream + "; keepalive 64; }\n"
-	if ssogate != "" {
-		groups += "upstream ssogate { server " + ssogate + "; keepalive 64; }\n"
+	if authAddr != "" {
+		groups += "upstream " + authGroup + " { server " + authAddr + "; keepalive 64; }\n"
 	}
 	conf := fmt.Sprintf(`daemon off;
 master_process on;

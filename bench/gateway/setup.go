@@ -18,7 +18,7 @@ import (
 
 // Scenario names, in the order of a forward pass.
 var scenarioNames = []string{"bare", "oauth2-proxy", "ssogate-sqlite-cookie", "ssogate-sqlite-header", "ssogate-sqlite-service-token",
-	"ssogate-pg-cookie", "nginx-bare", "nginx-forward-auth"}
+	"ssogate-pg-cookie", "nginx-bare", "nginx-forward-auth", "nginx-oauth2-proxy"}
 
 // scenario is one path wrk loads.
 type scenario struct {
@@ -136,6 +136,13 @@ func setUp(ctx context.Context, f *fleet, o options) ([]*scenario, string, error
 	}
 	if want["nginx-forward-auth"] {
 		s, err := startNginxForwardAuth(ctx, f, o, idp, up.url)
+		if err != nil {
+			return nil, "", err
+		}
+		add(s)
+	}
+	if want["nginx-oauth2-proxy"] {
+		s, err := startNginxOAuth2Proxy(ctx, f, o, idp, up.url)
 		if err != nil {
 			return nil, "", err
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssogate/ssogate/internal/apptest"
 )
 
 // gatewayAllocBudget is how many allocations the gateway may add to an
@@ -32,9 +34,9 @@ type gatewayBench struct {
 	clientID, secret string // the service token
 }
 
-func newGatewayBench(b *testing.B) *gatewayBench {
+func newGatewayBench(b *testing.B, opts ...apptest.Option) *gatewayBench {
 	b.Helper()
-	a := newAcme(b)
+	a := newAcme(b, opts...)
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write(originBody)
@@ -219,5 +221,39 @@ func benchVsBare(b *testing.B, g *gatewayBench, cred string) {
 	b.ReportMetric(over, "allocs-over-bare/op")
 	if over > gatewayAllocBudget {
 		b.Logf("over the allocation budget: %.0f allocations per admitted request over the bare proxy, budget %d", over, gatewayAllocBudget)
+	}
+}
+
+// BenchmarkForwardAuth measures nginx's auth_request subrequest as ssogate
+// answers it (/cdn-cgi/access/forward-auth/nginx from a trusted proxy, the
+// original URI in X-Original-URI), with the CF_Authorization cookie or a
+// service token, through the whole handler tree: the part of
+// nginx-forward-auth's cost (docs/benchmarks.md) that is ssogate's.
+//
+//	go test -run '^$' -bench ForwardAuth -benchtime 2000x ./internal/access/portal/
+func BenchmarkForwardAuth(b *testing.B) {
+	g := newGatewayBench(b, trusting)
+	for _, cred := range []string{"cookie", "service-token"} {
+		req := g.request(cred)
+		req.URL.Path = "/cdn-cgi/access/forward-auth/nginx"
+		req.Header.Set("X-Original-URI", "/deep/link?q=1")
+		req.Header.Set("X-Original-Method", "GET")
+		check := func(s *sink) bool {
+			return s.status == http.StatusOK && s.header.Get("Cf-Access-Jwt-Assertion") != ""
+		}
+		s := newSink()
+		s.serve(g.gateway, req) // false: forward auth answers with headers, not the origin's body
+		if !check(s) {
+			b.Fatalf("%s: %d %v, want 200 with the assertion", cred, s.status, s.header)
+		}
+		b.Run(cred, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s.serve(g.gateway, req)
+				if !check(s) {
+					b.Fatalf("%d %v", s.status, s.header)
+				}
+			}
+		})
 	}
 }
