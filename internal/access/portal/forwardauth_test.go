@@ -211,11 +211,19 @@ func waitListening(t *testing.T, port string, output func() string) {
 // protects an upstream through ssogate's forward auth.
 func TestForwardAuthNginx(t *testing.T) {
 	apptest.NeedCommand(t, "nginx", "apt-get install -y nginx")
+	forwardAuthThrough(t, startNginx)
+}
+
+// forwardAuthThrough starts a proxy with start (on a free port, in front
+// of an echoing upstream and an ssogate that trusts it) and runs
+// checkForwardAuth through it.
+func forwardAuthThrough(t *testing.T, start func(t *testing.T, port, ssogate, upstream string)) {
+	t.Helper()
 	port := freePort(t)
 	clock := apptest.NewClock(time.Now())
 	a := behindProxy(t, port, apptest.WithNow(clock.Now))
 	origin := echoOrigin(t)
-	startNginx(t, port, a.env.Server.Listener.Addr().String(), strings.TrimPrefix(origin.URL, "http://"))
+	start(t, port, a.env.Server.Listener.Addr().String(), strings.TrimPrefix(origin.URL, "http://"))
 	checkForwardAuth(t, a, "http://fa.localhost:"+port, clock)
 }
 
@@ -223,12 +231,7 @@ func TestForwardAuthNginx(t *testing.T) {
 // and caches it), configured with the documented block, does the same.
 func TestForwardAuthCaddy(t *testing.T) {
 	apptest.NeedCommand(t, "caddy", "GOBIN=… go install github.com/caddyserver/caddy/v2/cmd/caddy@v2.11.9")
-	port := freePort(t)
-	clock := apptest.NewClock(time.Now())
-	a := behindProxy(t, port, apptest.WithNow(clock.Now))
-	origin := echoOrigin(t)
-	startCaddy(t, port, a.env.Server.Listener.Addr().String(), strings.TrimPrefix(origin.URL, "http://"))
-	checkForwardAuth(t, a, "http://fa.localhost:"+port, clock)
+	forwardAuthThrough(t, startCaddy)
 }
 
 // Issue 10: Traefik v3, built from its source on the Go module proxy
@@ -241,12 +244,7 @@ func TestForwardAuthTraefik(t *testing.T) {
 		t.Skip("traefik is not installed (scripts/build-traefik.sh DIR, then DIR on PATH)")
 	}
 	apptest.NeedCommand(t, "traefik", "scripts/build-traefik.sh DIR, then DIR on PATH")
-	port := freePort(t)
-	clock := apptest.NewClock(time.Now())
-	a := behindProxy(t, port, apptest.WithNow(clock.Now))
-	origin := echoOrigin(t)
-	startTraefik(t, port, a.env.Server.Listener.Addr().String(), strings.TrimPrefix(origin.URL, "http://"))
-	checkForwardAuth(t, a, "http://fa.localhost:"+port, clock)
+	forwardAuthThrough(t, startTraefik)
 }
 
 // checkForwardAuth drives a proxy protecting an upstream through
