@@ -96,6 +96,7 @@ type observed struct {
 	cfg     config.Config
 	token   string
 	account string
+	idpID   string // the Access identity provider setUpAccess adds
 }
 
 // runScenario starts ssogate with cfg and exercises every surface.
@@ -182,7 +183,7 @@ func (o *observed) setUpAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	handler = op.Handler()
-	idpID := o.api(t, "POST", acct+"/access/identity_providers", `{"name":"authentik","type":"oidc","config":{
+	o.idpID = o.api(t, "POST", acct+"/access/identity_providers", `{"name":"authentik","type":"oidc","config":{
 		"client_id":"ssogate","client_secret":"`+obsIdPSecret+`","issuer_url":"`+op.IssuerURL()+`","pkce_enabled":true}}`)["id"].(string)
 	staff := o.api(t, "POST", acct+"/access/policies",
 		`{"name":"Staff","decision":"allow","include":[{"email_domain":{"domain":"acmecorp.company"}}]}`)["id"].(string)
@@ -193,7 +194,7 @@ func (o *observed) setUpAccess(t *testing.T) {
 	t.Cleanup(origin.Close)
 	for name, originURL := range map[string]string{"Wiki": origin.URL, "Broken": "http://" + freeAddr(t)} {
 		o.api(t, "POST", acct+"/access/apps", `{"type":"self_hosted","name":"`+name+`","domain":"`+strings.ToLower(name)+
-			`.localhost","origin_url":"`+originURL+`","policies":["`+staff+`"],"allowed_idps":["`+idpID+`"],
+			`.localhost","origin_url":"`+originURL+`","policies":["`+staff+`"],"allowed_idps":["`+o.idpID+`"],
 			"auto_redirect_to_identity":true}`)
 	}
 }
@@ -332,8 +333,8 @@ func checkScrape(t *testing.T, cfg config.Config) {
 		{"ssogate_http_requests_total", map[string]string{"surface": "gateway", "route": "/cdn-cgi/access/authorized", "status_class": "3xx"}, 2},
 		{"ssogate_http_requests_total", map[string]string{"surface": "health", "route": "/healthz"}, 1},
 		{"ssogate_http_request_duration_seconds", map[string]string{"surface": "gateway", "route": "proxy"}, 1},
-		{"ssogate_logins_total", map[string]string{"flow": "access", "idp": "oidc", "outcome": "success"}, 1},
-		{"ssogate_logins_total", map[string]string{"flow": "dashboard", "idp": "password", "outcome": "success"}, 1},
+		{"ssogate_logins_total", map[string]string{"flow": "access", "idp": "oidc", "idp_id": o.idpID, "outcome": "success"}, 1},
+		{"ssogate_logins_total", map[string]string{"flow": "dashboard", "idp": "password", "idp_id": "", "outcome": "success"}, 1},
 		{"ssogate_access_decisions_total", map[string]string{"app": "Wiki", "outcome": "allow"}, 1},
 		{"ssogate_access_decisions_total", map[string]string{"app": "Wiki", "outcome": "login_required"}, 1},
 		{"ssogate_gateway_upstream_duration_seconds", map[string]string{"app": "Wiki"}, 1},

@@ -266,10 +266,10 @@ func (d *Dashboard) recordLogin(ctx context.Context, members []accounts.Member, 
 // for a success, else one word from a fixed set (never the email).
 func (d *Dashboard) countLogin(method, reason string) {
 	if reason == "" {
-		d.metrics.Login(metrics.FlowDashboard, method, metrics.LoginSuccess, "")
+		d.metrics.Login(metrics.FlowDashboard, method, "", metrics.LoginSuccess, "")
 		return
 	}
-	d.metrics.Login(metrics.FlowDashboard, method, metrics.LoginFailure, reason)
+	d.metrics.Login(metrics.FlowDashboard, method, "", metrics.LoginFailure, reason)
 }
 
 // recordLoginTx writes a login event into every account the user belongs

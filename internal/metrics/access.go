@@ -121,13 +121,15 @@ const (
 )
 
 // Login counts a completed sign-in attempt: flow, the identity provider's
-// type (or the dashboard's method), outcome and, for a failure, a short
-// reason from a fixed set ("" on success).
-func (m *Metrics) Login(flow, idp, outcome, reason string) {
+// type (or the dashboard's method), its id (Access logins; "" when not yet
+// known and for the dashboard's own methods), outcome and, for a failure,
+// a short reason from a fixed set ("" on success). Ids, not names: an
+// account's providers are few, and a rename must not split a series.
+func (m *Metrics) Login(flow, idp, idpID, outcome, reason string) {
 	if m == nil {
 		return
 	}
-	m.logins.WithLabelValues(flow, idp, outcome, reason).Inc()
+	m.logins.WithLabelValues(flow, idp, idpID, outcome, reason).Inc()
 }
 
 // DNS check outcomes: the three verdicts of internal/dnsverify, and error

@@ -42,8 +42,8 @@ func New() *Metrics {
 		Help:    "Time from a request's arrival to its handler's return, by surface, route pattern and method.",
 		Buckets: latencyBuckets}, []string{"surface", "route", "method"})
 	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ssogate_logins_total",
-		Help: "Completed sign-ins: flow (access or dashboard), identity provider type or method, outcome and failure reason."},
-		[]string{"flow", "idp", "outcome", "reason"})
+		Help: "Completed sign-ins: flow (access or dashboard), identity provider type or method, the identity provider's id (Access), outcome and failure reason."},
+		[]string{"flow", "idp", "idp_id", "outcome", "reason"})
 	m.decisions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ssogate_access_decisions_total",
 		Help: "Access decisions for protected applications, by application and outcome."},
 		[]string{"app_id", "app", "outcome"})

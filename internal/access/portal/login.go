@@ -222,12 +222,12 @@ func (p *Portal) begin(w http.ResponseWriter, r *http.Request, org orgInfo, idpI
 func (p *Portal) handleCallback(w http.ResponseWriter, r *http.Request, org orgInfo) error {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		p.countLogin("unknown", "invalid_session")
+		p.countLogin("unknown", "", "invalid_session")
 		return invalidSession()
 	}
 	l, err := p.takeLogin(r.Context(), org.AccountID, c.Value)
 	if errors.Is(err, store.ErrNotFound) {
-		p.countLogin("unknown", "invalid_session")
+		p.countLogin("unknown", "", "invalid_session")
 		return invalidSession()
 	}
 	if err != nil {
@@ -257,7 +257,7 @@ func (p *Portal) handleCallback(w http.ResponseWriter, r *http.Request, org orgI
 	if err != nil {
 		return err
 	}
-	p.countLogin(idp.Type, "")
+	p.countLogin(idp.Type, idp.ID, "")
 	metrics.RequestOf(r.Context()).SetActor("user", id.UserUUID)
 	p.audit(r, org.AccountID, audit.Actor{ID: id.UserUUID, Email: id.Email, IP: ip, Type: "user", Interface: "Access"},
 		"login", true, map[string]any{"idp": idp.Name})
@@ -290,7 +290,7 @@ func (p *Portal) loginFailed(r *http.Request, org orgInfo, idp access.IdentityPr
 	}
 	p.log.Warn("access login failed", "account_id", org.AccountID, "idp", idp.ID, "reason", reason, "error", err)
 	if !test {
-		p.countLogin(idp.Type, reason)
+		p.countLogin(idp.Type, idp.ID, reason)
 	}
 	p.audit(r, org.AccountID, audit.Actor{IP: ip, Type: "user", Interface: "Access"}, "login", false,
 		map[string]any{"idp": idp.Name, "reason": reason})

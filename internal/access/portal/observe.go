@@ -59,14 +59,14 @@ func (p *Portal) decided(r *http.Request, app *access.App, adm admission, err er
 }
 
 // countLogin counts a sign-in through an identity provider of type idpType
-// ("unknown" before the login's IdP is known); reason is empty for a
-// success, else the federation failure reason (a fixed set).
-func (p *Portal) countLogin(idpType, reason string) {
+// and id idpID ("unknown" and "" before the login's IdP is known); reason
+// is empty for a success, else the federation failure reason (a fixed set).
+func (p *Portal) countLogin(idpType, idpID, reason string) {
 	if reason == "" {
-		p.metrics.Login(metrics.FlowAccess, idpType, metrics.LoginSuccess, "")
+		p.metrics.Login(metrics.FlowAccess, idpType, idpID, metrics.LoginSuccess, "")
 		return
 	}
-	p.metrics.Login(metrics.FlowAccess, idpType, metrics.LoginFailure, reason)
+	p.metrics.Login(metrics.FlowAccess, idpType, idpID, metrics.LoginFailure, reason)
 }
 
 // SessionCacheStats are the session cache's hits and misses since start.
