@@ -284,7 +284,10 @@ func checkForwardAuth(t *testing.T, a *acme, base string, clock *apptest.Clock) 
 	// Spoofed identity headers are replaced or dropped.
 	h := get(t, c, base+"/again", "Cf-Access-Authenticated-User-Email", "mallory@evil.example",
 		"Cf-Access-Authenticated-User-Groups", "forged",
-		"Cf-Access-Jwt-Assertion", "forged", "Cf-Access-Client-Id", "forged", "cf_access_authenticated_user_email", "mallory@evil.example")
+		"Cf-Access-Jwt-Assertion", "forged", "Cf-Access-Client-Id", "forged", "cf_access_authenticated_user_email", "mallory@evil.example",
+		// Underscore spellings, which CGI-style frameworks read as the same header.
+		"cf_access_authenticated_user_groups", "forged", "cf_access_jwt_assertion", "forged",
+		"cf_access_client_id", "forged", "cf_access_client_secret", "forged", "cf_access_token", "forged")
 	got = seen{}
 	if h.status != http.StatusOK || json.Unmarshal([]byte(h.body), &got) != nil {
 		t.Fatalf("signed in: %d %s", h.status, h.body)
