@@ -2,12 +2,11 @@ package access
 
 import (
 	"context"
-	"database/sql"
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/ssogate/ssogate/internal/access/policy"
-
 	"github.com/ssogate/ssogate/internal/api"
 	"github.com/ssogate/ssogate/internal/store"
 )
@@ -113,10 +112,8 @@ func checkServiceTokenRefs(ctx context.Context, q store.Querier, accountID strin
 		if had[id] {
 			continue
 		}
-		var one int
-		err := q.QueryRowContext(ctx, `SELECT 1 FROM access_service_tokens WHERE account_id=$1 AND id=$2`,
-			accountID, id).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
+		_, err := getServiceToken(ctx, q, accountID, id)
+		if ae := (*api.Error)(nil); errors.As(err, &ae) && ae.Status == http.StatusNotFound {
 			return api.Invalid(ref.Pointer, "service_token: this account has no service token %s; the rule needs "+
 				"a token's id as GET /accounts/{account_id}/access/service_tokens lists it (not its client id)", ref.TokenID)
 		}
