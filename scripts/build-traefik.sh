@@ -57,5 +57,6 @@ if [ -z "$(ls -A "$work/webui/static" 2>/dev/null)" ]; then
 fi
 
 mkdir -p "$dir"
-(cd "$work" && CGO_ENABLED=0 go build -trimpath -o "$dir/traefik" ./cmd/traefik)
+# A test tool: compiled without optimisation (-N -l), which builds faster.
+(cd "$work" && CGO_ENABLED=0 go build -trimpath -gcflags=all='-N -l' -o "$dir/traefik" ./cmd/traefik)
 echo "$dir/traefik"

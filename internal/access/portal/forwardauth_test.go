@@ -238,8 +238,8 @@ func TestForwardAuthCaddy(t *testing.T) {
 // (scripts/build-traefik.sh; CI builds it once and caches it), configured
 // with the documented dynamic configuration, does the same.
 func TestForwardAuthTraefik(t *testing.T) {
-	// Building Traefik takes ~10 minutes of CPU, so CI requires the test
-	// only where it has a Traefik (SSOGATE_TEST_TRAEFIK; see .ci/run).
+	// CI builds Traefik in the background and runs this test, required,
+	// once it has one (SSOGATE_TEST_TRAEFIK; see .ci/run).
 	if _, err := exec.LookPath("traefik"); err != nil && os.Getenv("SSOGATE_TEST_TRAEFIK") == "" {
 		t.Skip("traefik is not installed (scripts/build-traefik.sh DIR, then DIR on PATH)")
 	}
