@@ -98,6 +98,41 @@ func startNginxForwardAuth(ctx context.Context, f *fleet, o options, idp *refop.
 	return s, nil
 }
 
+// startNginxAuthNull runs the same nginx block as nginx-forward-auth with
+// the auth service replaced by authNull, which admits everything at once:
+// nginx's subrequest and one keep-alive HTTP exchange with a Go server and
+// nothing else. It measures what forward auth over HTTP costs before any
+// check, so nginx-forward-auth against it is the cost of ssogate's check,
+// and it against nginx-bare is the best any auth service nginx asks could
+// reach. wrk sends what it sends to nginx-forward-auth (the same cookie,
+// which nginx copies into the subrequest), or a filler of a token's length
+// when that scenario is not run.
+func startNginxAuthNull(ctx context.Context, f *fleet, o options, self, upstreamURL string, like *scenario) (*scenario, error) {
+	auth, err := startHelper(ctx, f, self, "auth-null", "serve-auth-null", "/")
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + port
+	block, err := forwardAuthBlock(o.forwardAuthDoc, addr)
+	if err != nil {
+		return nil, err
+	}
+	p, err := startNginx(ctx, f, o, "nginx-auth-null", addr, strings.TrimPrefix(upstreamURL, "http://"), "ssogate",
+		strings.TrimPrefix(auth.url, "http://"), block)
+	if err != nil {
+		return nil, err
+	}
+	headers := []string{"Host: " + appHost + ":" + port, "Cookie: CF_Authorization=" + strings.Repeat("x", 900)}
+	if like != nil {
+		headers = append([]string{headers[0]}, like.headers[1:]...)
+	}
+	return &scenario{name: "nginx-auth-null", url: "http://" + addr + "/", headers: headers, server: p, also: []*proc{auth.proc}}, nil
+}
+
 // nginxOAuth2Proxy is oauth2-proxy's documented nginx configuration
 // (auth_request to /oauth2/auth, error_page 401 to its sign-in, the
 // X-Auth-Request-* identity copied upstream) around the same location / as

@@ -82,8 +82,8 @@ func report(w io.Writer, o options, scens []*scenario, results []result) {
 			ratio(haveBare, float64(m.p99), float64(bare.p99)), mib(m.peakRSSKiB), mib(s.setupRSS))
 	}
 	fmt.Fprintf(w, "\nvs bare: against the Go reverse proxy (bare), nginx scenarios included; nginx-forward-auth against nginx-bare is below.\n")
-	fmt.Fprintf(w, "CPU/req: CPU time of the server under test (nginx: master and workers; nginx-forward-auth: ssogate too; nginx-oauth2-proxy: oauth2-proxy too; PostgreSQL: the database's processes too) per request wrk completed.\n")
-	fmt.Fprintf(w, "Peak RSS: VmHWM of the server process under load (reset after the warm-up; nginx: the sum of its processes', and for nginx-forward-auth ssogate's added, for nginx-oauth2-proxy oauth2-proxy's), and in brackets its peak during setup (ssogate's includes hashing the bootstrap password with argon2id, 64 MiB); PostgreSQL's own memory is not included.\n")
+	fmt.Fprintf(w, "CPU/req: CPU time of the server under test (nginx: master and workers; nginx-forward-auth: ssogate too; nginx-auth-null: the null auth service too; nginx-oauth2-proxy: oauth2-proxy too; PostgreSQL: the database's processes too) per request wrk completed.\n")
+	fmt.Fprintf(w, "Peak RSS: VmHWM of the server process under load (reset after the warm-up; nginx: the sum of its processes', and for nginx-forward-auth ssogate's added, for nginx-auth-null the null auth service's, for nginx-oauth2-proxy oauth2-proxy's), and in brackets its peak during setup (ssogate's includes hashing the bootstrap password with argon2id, 64 MiB); PostgreSQL's own memory is not included.\n")
 	for _, s := range scens {
 		if n := sums[s.name].socketErrors; n > 0 {
 			fmt.Fprintf(w, "%s: %d socket errors over its runs (wrk: connect, read, write, timeout).\n", s.name, n)
@@ -113,7 +113,15 @@ func report(w io.Writer, o options, scens []*scenario, results []result) {
 		fmt.Fprintf(w, "nginx-forward-auth: %s; %s\n", verdict("req/s vs nginx-bare", fa.rps/nb.rps, targetVsBare, true),
 			verdict("p99 vs nginx-bare", float64(fa.p99)/float64(nb.p99), targetP99, false))
 	}
+	if null, ok := sums["nginx-auth-null"]; ok && haveNB {
+		fmt.Fprintf(w, "nginx-auth-null (an auth service that checks nothing): req/s vs nginx-bare %.3f×, p99 vs nginx-bare %.3f×: the most any auth service nginx asks over HTTP can reach\n",
+			null.rps/nb.rps, float64(null.p99)/float64(nb.p99))
+	}
 	if fa, ok := sums["nginx-forward-auth"]; ok {
+		if null, ok := sums["nginx-auth-null"]; ok {
+			fmt.Fprintf(w, "nginx-forward-auth vs nginx-auth-null: req/s %.3f×, p99 %.3f×, CPU/req %+.1fµs: what ssogate's check costs over answering at once\n",
+				fa.rps/null.rps, float64(fa.p99)/float64(null.p99), float64(fa.cpu-null.cpu)/float64(time.Microsecond))
+		}
 		if no, ok := sums["nginx-oauth2-proxy"]; ok {
 			fmt.Fprintf(w, "nginx-forward-auth: %s; %s\n", verdict("req/s vs nginx-oauth2-proxy", fa.rps/no.rps, targetVsOAuth2, true),
 				verdict("peak RSS vs nginx-oauth2-proxy", float64(fa.peakRSSKiB)/float64(no.peakRSSKiB), targetRSS, false))

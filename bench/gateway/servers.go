@@ -28,11 +28,14 @@ const countPath = "/__bench/count"
 //
 //	serve-upstream ADDR       the Go upstream: "ok" to everything
 //	serve-proxy ADDR URL      httputil.ReverseProxy to URL, tuned
+//	serve-auth-null ADDR      an auth service admitting everything: 200, no body
 func serveChild(mode string, args []string) error {
 	var h http.Handler
 	switch {
 	case mode == "serve-upstream" && len(args) == 1:
 		h = upstream()
+	case mode == "serve-auth-null" && len(args) == 1:
+		h = authNull()
 	case mode == "serve-proxy" && len(args) == 2:
 		to, err := url.Parse(args[1])
 		if err != nil {
@@ -40,7 +43,7 @@ func serveChild(mode string, args []string) error {
 		}
 		h = bareProxy(to)
 	default:
-		return fmt.Errorf("usage: serve-upstream ADDR | serve-proxy ADDR URL")
+		return fmt.Errorf("usage: serve-upstream ADDR | serve-proxy ADDR URL | serve-auth-null ADDR")
 	}
 	srv := &http.Server{Addr: args[0], Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -64,6 +67,17 @@ func upstream() http.Handler {
 		served.Add(1)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write(body)
+	})
+}
+
+// authNull is the cheapest answer an auth service can give nginx's
+// auth_request: 200 with no body and no work, whatever was asked. nginx in
+// front of it (nginx-auth-null) is what any auth service that nginx asks
+// over HTTP costs before it checks anything: the ceiling for forward auth.
+func authNull() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
 	})
 }
 

@@ -18,7 +18,7 @@ import (
 
 // Scenario names, in the order of a forward pass.
 var scenarioNames = []string{"bare", "oauth2-proxy", "ssogate-sqlite-cookie", "ssogate-sqlite-header", "ssogate-sqlite-service-token",
-	"ssogate-pg-cookie", "nginx-bare", "nginx-forward-auth", "nginx-oauth2-proxy"}
+	"ssogate-pg-cookie", "nginx-bare", "nginx-auth-null", "nginx-forward-auth", "nginx-oauth2-proxy"}
 
 // scenario is one path wrk loads.
 type scenario struct {
@@ -134,8 +134,17 @@ func setUp(ctx context.Context, f *fleet, o options) ([]*scenario, string, error
 		}
 		add(s)
 	}
+	var forwardAuth *scenario
 	if want["nginx-forward-auth"] {
 		s, err := startNginxForwardAuth(ctx, f, o, idp, up.url)
+		if err != nil {
+			return nil, "", err
+		}
+		add(s)
+		forwardAuth = s
+	}
+	if want["nginx-auth-null"] {
+		s, err := startNginxAuthNull(ctx, f, o, self, up.url, forwardAuth)
 		if err != nil {
 			return nil, "", err
 		}
@@ -148,6 +157,10 @@ func setUp(ctx context.Context, f *fleet, o options) ([]*scenario, string, error
 		}
 		add(s)
 	}
+	// In the order of scenarioNames, whatever order they were started in.
+	slices.SortStableFunc(out, func(a, b *scenario) int {
+		return slices.Index(scenarioNames, a.name) - slices.Index(scenarioNames, b.name)
+	})
 	for _, s := range out {
 		if err := checkScenario(ctx, s, up.url); err != nil {
 			return nil, "", err
