@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"strings"
 	"time"
@@ -98,10 +99,13 @@ func (a *App) serveMetrics() (func(), error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.Metrics.Handler())
+	if a.Config.Pprof {
+		servePprof(mux)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
-	a.Log.Info("serving metrics", "address", "http://"+ln.Addr().String()+"/metrics")
+	a.Log.Info("serving metrics", "address", "http://"+ln.Addr().String()+"/metrics", "pprof", a.Config.Pprof)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.Log.Error("metrics listener stopped", "error", err)
@@ -112,4 +116,17 @@ func (a *App) serveMetrics() (func(), error) {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}, nil
+}
+
+// servePprof adds Go's profiles under /debug/pprof/ (net/http/pprof's
+// handlers). Importing the package also registers them on
+// http.DefaultServeMux, which ssogate never serves: every listener has a
+// mux of its own, and a test asks the public one for /debug/pprof/.
+func servePprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }

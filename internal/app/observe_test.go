@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -532,5 +534,48 @@ func TestMetricsAndRequestLogOffByDefaultOrRequest(t *testing.T) {
 	r.stop()
 	if strings.Contains(r.stderr.String(), "msg=request") {
 		t.Errorf("--access-log=false still logged requests:\n%s", r.stderr)
+	}
+}
+
+// TestPprofOnlyWhenAskedAndOnlyOnTheMetricsListener: --pprof adds Go's
+// profiles to the metrics listener; without it that listener has none, and
+// the public listener never has them (net/http/pprof also registers on
+// http.DefaultServeMux, which no listener may serve).
+func TestPprofOnlyWhenAskedAndOnlyOnTheMetricsListener(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pprof=%v", on), func(t *testing.T) {
+			cfg, _ := testConfig(t)
+			cfg.MetricsListen, cfg.Pprof = freeAddr(t), on
+			r := start(t, cfg)
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1", "/debug/pprof/goroutine?debug=1"} {
+				status, body := getURL(t, "http://"+cfg.MetricsListen+path)
+				served := status == 200 && (strings.Contains(body, "goroutine") || strings.Contains(body, "heap profile"))
+				if served != on {
+					t.Errorf("metrics listener %s with --pprof=%v: %d\n%.200s", path, on, status, body)
+				}
+				if status, body := r.get(path, ""); strings.Contains(body, "heap profile") || strings.Contains(body, "goroutine profile") || strings.Contains(body, "Types of profiles") {
+					t.Errorf("the public listener serves %s: %d\n%.200s", path, status, body)
+				}
+			}
+		})
+	}
+}
+
+// getURL is one GET with the tests' client, retried for up to 5 s while
+// the listener is not up yet.
+func getURL(t *testing.T, u string) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := client.Get(u)
+		if err == nil {
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", u, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

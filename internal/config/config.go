@@ -49,6 +49,10 @@ type Config struct {
 	// address; never on the public listener, so scrapes need no token and
 	// the figures are not published to the internet by default.
 	MetricsListen string
+	// Pprof adds Go's /debug/pprof/ profiles to the MetricsListen listener,
+	// for finding where a busy instance spends its time. Off by default:
+	// a profile shows the heap's contents' shapes and costs CPU while it runs.
+	Pprof bool
 
 	// Access: team domains are <team>.<AccessDomain>; AccessScheme and
 	// AccessPort build their URLs (AccessPort "" = the listen port; 80 and
@@ -127,6 +131,7 @@ func options() []option {
 		str("log-format", "text or json", func(c *Config) *string { return &c.LogFormat }),
 		boolean("access-log", "log one line per HTTP request", func(c *Config) *bool { return &c.AccessLog }),
 		str("metrics-listen", "address to serve Prometheus /metrics on, e.g. 127.0.0.1:9090 (default: off)", func(c *Config) *string { return &c.MetricsListen }),
+		boolean("pprof", "also serve Go's /debug/pprof/ profiles on --metrics-listen", func(c *Config) *bool { return &c.Pprof }),
 	}
 }
 
@@ -315,6 +320,9 @@ func (c Config) Validate() error {
 		} else if c.MetricsListen == c.Listen {
 			bad("metrics-listen: must differ from listen; metrics are never served on the public listener")
 		}
+	}
+	if c.Pprof && c.MetricsListen == "" {
+		bad("pprof: needs metrics-listen; profiles are served only on that private listener, never the public one")
 	}
 	if !oneOf(c.LogFormat, "text", "json") {
 		bad("log-format: %q is not text or json", c.LogFormat)

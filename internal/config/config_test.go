@@ -126,8 +126,9 @@ func TestREADMEConfigurationTable(t *testing.T) {
 				return
 			}
 			// Setting the documented default, by flag or by environment,
-			// must change nothing.
-			if diff := cmp.Diff(defaults, mustLoad(t, nil, "--"+row.flag, def), cmpConfig); diff != "" {
+			// must change nothing. --flag=value: a boolean flag alone means
+			// true, so "--pprof false" would be --pprof and an argument.
+			if diff := cmp.Diff(defaults, mustLoad(t, nil, "--"+row.flag+"="+def), cmpConfig); diff != "" {
 				t.Errorf("--%s %s differs from the default (-default +flag):\n%s", row.flag, def, diff)
 			}
 			if diff := cmp.Diff(defaults, mustLoad(t, map[string]string{row.env: def}), cmpConfig); diff != "" {
@@ -320,6 +321,8 @@ func TestValidateSingleProblems(t *testing.T) {
 		{"cooldown 0", func(c *config.Config) { c.VerifyCooldown = 0 }, ""},
 		{"log level warn", func(c *config.Config) { c.LogLevel = "warn" }, ""},
 		{"log level upper case", func(c *config.Config) { c.LogLevel = "INFO" }, "log-level"},
+		{"pprof without metrics listener", func(c *config.Config) { c.Pprof = true }, "pprof: needs metrics-listen"},
+		{"pprof on the metrics listener", func(c *config.Config) { c.Pprof, c.MetricsListen = true, "127.0.0.1:9090" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
