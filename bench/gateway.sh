@@ -8,7 +8,7 @@
 #   bash bench/gateway.sh                   # -d 10s -reps 3 -c 32 -t 2: about six minutes
 #   bash bench/gateway.sh -d 2s -reps 1     # quick: checks everything works
 #   bash bench/gateway.sh -only bare,ssogate-sqlite-cookie -no-postgres
-#   bash bench/gateway.sh -only nginx-bare,nginx-forward-auth
+#   bash bench/gateway.sh -only nginx-bare,nginx-auth-null,nginx-forward-auth
 #
 # Needs Go, bash, PostgreSQL's server binaries (for the PostgreSQL
 # scenario; -no-postgres skips it) and nginx (Debian's, apt-get install -y
