@@ -39,7 +39,9 @@ type options struct {
 	noPostgres bool
 	nginx      string // "": none found
 	noNginx    bool
-	// forwardAuthDoc holds the nginx block the forward-auth scenario runs.
+	caddy      string // "": none found
+	noCaddy    bool
+	// forwardAuthDoc holds the nginx and Caddy blocks the forward-auth scenario runs.
 	forwardAuthDoc string
 	// requestLogs turns on ssogate's request log and oauth2-proxy's, both
 	// off by default so that neither pays for a line the other skips.
@@ -69,11 +71,13 @@ func main() {
 	flag.BoolVar(&o.noPostgres, "no-postgres", false, "skip the PostgreSQL scenario")
 	flag.StringVar(&o.nginx, "nginx", defaultNginx(), "nginx binary (Debian's: apt-get install -y nginx)")
 	flag.BoolVar(&o.noNginx, "no-nginx", false, "skip the nginx scenarios")
+	flag.StringVar(&o.caddy, "caddy", lookPath("caddy"), "caddy binary (bench/gateway.sh builds v2.11.9)")
+	flag.BoolVar(&o.noCaddy, "no-caddy", false, "skip the Caddy scenarios")
 	flag.BoolVar(&o.requestLogs, "request-logs", false, "ssogate and oauth2-proxy each log one line per request (their defaults; off here by default, like-for-like)")
-	flag.StringVar(&o.forwardAuthDoc, "forward-auth-doc", "docs/forward-auth.md", "the page whose nginx block the forward-auth scenario runs")
+	flag.StringVar(&o.forwardAuthDoc, "forward-auth-doc", "docs/forward-auth.md", "the page whose nginx and Caddy blocks the forward-auth scenarios run")
 	flag.Parse()
 	if o.ssogate == "" || o.oauth2 == "" || o.workDir == "" || o.reps < 1 || o.duration <= 0 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: gateway -ssogate BIN -oauth2-proxy BIN -work DIR [-d 10s] [-reps 3] [-c 32] [-t 2] [-only a,b] [-no-postgres] [-no-nginx] (or run bench/gateway.sh)")
+		fmt.Fprintln(os.Stderr, "usage: gateway -ssogate BIN -oauth2-proxy BIN -work DIR [-d 10s] [-reps 3] [-c 32] [-t 2] [-only a,b] [-no-postgres] [-no-nginx] [-no-caddy] (or run bench/gateway.sh)")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -86,6 +90,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gateway bench:", err)
 		os.Exit(1)
 	}
+}
+
+// lookPath is name on PATH, or "".
+func lookPath(name string) string {
+	p, _ := exec.LookPath(name)
+	return p
 }
 
 // defaultNginx is nginx on PATH, else Debian's /usr/sbin/nginx (not on a

@@ -81,9 +81,9 @@ func report(w io.Writer, o options, scens []*scenario, results []result) {
 			ratio(haveBare, m.rps, bare.rps), ratio(haveO2P, m.rps, o2p.rps),
 			ratio(haveBare, float64(m.p99), float64(bare.p99)), mib(m.peakRSSKiB), mib(s.setupRSS))
 	}
-	fmt.Fprintf(w, "\nvs bare: against the Go reverse proxy (bare), nginx scenarios included; nginx-forward-auth against nginx-bare is below.\n")
-	fmt.Fprintf(w, "CPU/req: CPU time of the server under test (nginx: master and workers; nginx-forward-auth: ssogate too; nginx-auth-null: the null auth service too; nginx-oauth2-proxy: oauth2-proxy too; PostgreSQL: the database's processes too) per request wrk completed.\n")
-	fmt.Fprintf(w, "Peak RSS: VmHWM of the server process under load (reset after the warm-up; nginx: the sum of its processes', and for nginx-forward-auth ssogate's added, for nginx-auth-null the null auth service's, for nginx-oauth2-proxy oauth2-proxy's), and in brackets its peak during setup (ssogate's includes hashing the bootstrap password with argon2id, 64 MiB); PostgreSQL's own memory is not included.\n")
+	fmt.Fprintf(w, "\nvs bare: against the Go reverse proxy (bare), nginx scenarios included; forward auth against the same proxy with no auth is below.\n")
+	fmt.Fprintf(w, "CPU/req: CPU time of the server under test (nginx: master and workers; nginx-forward-auth and caddy-forward-auth: ssogate too; nginx-auth-null and caddy-auth-null: the null auth service too; nginx-oauth2-proxy: oauth2-proxy too; PostgreSQL: the database's processes too) per request wrk completed.\n")
+	fmt.Fprintf(w, "Peak RSS: VmHWM of the server process under load (reset after the warm-up; nginx: the sum of its processes', and for the *-forward-auth rows ssogate's added, for the *-auth-null rows the null auth service's, for nginx-oauth2-proxy oauth2-proxy's), and in brackets its peak during setup (ssogate's includes hashing the bootstrap password with argon2id, 64 MiB); PostgreSQL's own memory is not included.\n")
 	for _, s := range scens {
 		if n := sums[s.name].socketErrors; n > 0 {
 			fmt.Fprintf(w, "%s: %d socket errors over its runs (wrk: connect, read, write, timeout).\n", s.name, n)
@@ -108,24 +108,35 @@ func report(w io.Writer, o options, scens []*scenario, results []result) {
 			fmt.Fprintf(w, "%s: %s\n", s.name, strings.Join(parts, "; "))
 		}
 	}
-	nb, haveNB := sums["nginx-bare"]
-	if fa, ok := sums["nginx-forward-auth"]; ok && haveNB {
-		fmt.Fprintf(w, "nginx-forward-auth: %s; %s\n", verdict("req/s vs nginx-bare", fa.rps/nb.rps, targetVsBare, true),
-			verdict("p99 vs nginx-bare", float64(fa.p99)/float64(nb.p99), targetP99, false))
+	for _, px := range []string{"nginx", "caddy"} {
+		forwardAuthVerdicts(w, sums, px)
 	}
-	if null, ok := sums["nginx-auth-null"]; ok && haveNB {
-		fmt.Fprintf(w, "nginx-auth-null (an auth service that checks nothing): req/s vs nginx-bare %.3f×, p99 vs nginx-bare %.3f×: the most any auth service nginx asks over HTTP can reach\n",
-			null.rps/nb.rps, float64(null.p99)/float64(nb.p99))
+}
+
+// forwardAuthVerdicts states where forward auth through the proxy px
+// ("nginx", "caddy") stands: against the same proxy with no auth (the
+// targets), against the same proxy asking an auth service that checks
+// nothing (the ceiling, and what ssogate's check costs over it), and,
+// for nginx, against the same nginx asking oauth2-proxy.
+func forwardAuthVerdicts(w io.Writer, sums map[string]summary, px string) {
+	fa, haveFA := sums[px+"-forward-auth"]
+	bare, haveBare := sums[px+"-bare"]
+	null, haveNull := sums[px+"-auth-null"]
+	if haveFA && haveBare {
+		fmt.Fprintf(w, "%s-forward-auth: %s; %s\n", px, verdict("req/s vs "+px+"-bare", fa.rps/bare.rps, targetVsBare, true),
+			verdict("p99 vs "+px+"-bare", float64(fa.p99)/float64(bare.p99), targetP99, false))
 	}
-	if fa, ok := sums["nginx-forward-auth"]; ok {
-		if null, ok := sums["nginx-auth-null"]; ok {
-			fmt.Fprintf(w, "nginx-forward-auth vs nginx-auth-null: req/s %.3f×, p99 %.3f×, CPU/req %+.1fµs: what ssogate's check costs over answering at once\n",
-				fa.rps/null.rps, float64(fa.p99)/float64(null.p99), float64(fa.cpu-null.cpu)/float64(time.Microsecond))
-		}
-		if no, ok := sums["nginx-oauth2-proxy"]; ok {
-			fmt.Fprintf(w, "nginx-forward-auth: %s; %s\n", verdict("req/s vs nginx-oauth2-proxy", fa.rps/no.rps, targetVsOAuth2, true),
-				verdict("peak RSS vs nginx-oauth2-proxy", float64(fa.peakRSSKiB)/float64(no.peakRSSKiB), targetRSS, false))
-		}
+	if haveNull && haveBare {
+		fmt.Fprintf(w, "%s-auth-null (an auth service that checks nothing): req/s vs %s-bare %.3f×, p99 vs %s-bare %.3f×: the most any auth service %s asks over HTTP can reach\n",
+			px, px, null.rps/bare.rps, px, float64(null.p99)/float64(bare.p99), px)
+	}
+	if haveFA && haveNull {
+		fmt.Fprintf(w, "%s-forward-auth vs %s-auth-null: req/s %.3f×, p99 %.3f×, CPU/req %+.1fµs: what ssogate's check costs over answering at once\n",
+			px, px, fa.rps/null.rps, float64(fa.p99)/float64(null.p99), float64(fa.cpu-null.cpu)/float64(time.Microsecond))
+	}
+	if no, ok := sums[px+"-oauth2-proxy"]; ok && haveFA {
+		fmt.Fprintf(w, "%s-forward-auth: %s; %s\n", px, verdict("req/s vs "+px+"-oauth2-proxy", fa.rps/no.rps, targetVsOAuth2, true),
+			verdict("peak RSS vs "+px+"-oauth2-proxy", float64(fa.peakRSSKiB)/float64(no.peakRSSKiB), targetRSS, false))
 	}
 }
 
@@ -158,8 +169,8 @@ func printEnvironment(o options) {
 		o.threads, o.conns, o.duration, o.reps, o.warmup)
 	wrkVersion, _ := exec.Command(o.wrk, "-v").CombinedOutput() // exits 1 after printing
 	first, _, _ := strings.Cut(string(wrkVersion), "\n")
-	fmt.Printf("versions: %s; oauth2-proxy %s; ssogate %s; nginx %s (%d workers); harness %s\n", strings.TrimSpace(first),
-		moduleVersion(o.oauth2), moduleVersion(o.ssogate), nginxVersion(o.nginx), nginxWorkers, runtime.Version())
+	fmt.Printf("versions: %s; oauth2-proxy %s; ssogate %s; nginx %s (%d workers); caddy %s; harness %s\n", strings.TrimSpace(first),
+		moduleVersion(o.oauth2), moduleVersion(o.ssogate), nginxVersion(o.nginx), nginxWorkers, caddyVersion(o.caddy), runtime.Version())
 }
 
 // moduleVersion is the main module's version and Go version in a Go

@@ -18,7 +18,8 @@ import (
 
 // Scenario names, in the order of a forward pass.
 var scenarioNames = []string{"bare", "oauth2-proxy", "ssogate-sqlite-cookie", "ssogate-sqlite-header", "ssogate-sqlite-service-token",
-	"ssogate-pg-cookie", "nginx-bare", "nginx-auth-null", "nginx-forward-auth", "nginx-oauth2-proxy"}
+	"ssogate-pg-cookie", "nginx-bare", "nginx-auth-null", "nginx-forward-auth", "nginx-oauth2-proxy",
+	"caddy-bare", "caddy-auth-null", "caddy-forward-auth"}
 
 // scenario is one path wrk loads.
 type scenario struct {
@@ -157,6 +158,29 @@ func setUp(ctx context.Context, f *fleet, o options) ([]*scenario, string, error
 		}
 		add(s)
 	}
+	if want["caddy-bare"] {
+		s, err := startCaddyBare(ctx, f, o, up.url)
+		if err != nil {
+			return nil, "", err
+		}
+		add(s)
+	}
+	var caddyForwardAuth *scenario
+	if want["caddy-forward-auth"] {
+		s, err := startCaddyForwardAuth(ctx, f, o, idp, up.url)
+		if err != nil {
+			return nil, "", err
+		}
+		add(s)
+		caddyForwardAuth = s
+	}
+	if want["caddy-auth-null"] {
+		s, err := startCaddyAuthNull(ctx, f, o, self, up.url, caddyForwardAuth)
+		if err != nil {
+			return nil, "", err
+		}
+		add(s)
+	}
 	// In the order of scenarioNames, whatever order they were started in.
 	slices.SortStableFunc(out, func(a, b *scenario) int {
 		return slices.Index(scenarioNames, a.name) - slices.Index(scenarioNames, b.name)
@@ -185,7 +209,8 @@ func selected(o options) (map[string]bool, error) {
 		if !slices.Contains(scenarioNames, n) {
 			return nil, fmt.Errorf("unknown scenario %q; want some of %s", n, strings.Join(scenarioNames, ","))
 		}
-		want[n] = !(o.noPostgres && n == "ssogate-pg-cookie") && !(o.noNginx && strings.HasPrefix(n, "nginx-"))
+		want[n] = !(o.noPostgres && n == "ssogate-pg-cookie") && !(o.noNginx && strings.HasPrefix(n, "nginx-")) &&
+			!(o.noCaddy && strings.HasPrefix(n, "caddy-"))
 	}
 	return want, nil
 }
