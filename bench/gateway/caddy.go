@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 
 	"github.com/ssogate/ssogate/internal/idp/refop"
@@ -157,9 +158,10 @@ func caddyVersion(bin string) string {
 	if err != nil {
 		return "(unknown)"
 	}
-	for _, d := range bi.Deps {
-		if d.Path == "github.com/caddyserver/caddy/v2" {
-			return d.Version + " (" + bi.GoVersion + ")"
+	// go install'ed, Caddy is the main module; built by xcaddy, a dependency.
+	for _, m := range append([]*debug.Module{&bi.Main}, bi.Deps...) {
+		if m.Path == "github.com/caddyserver/caddy/v2" {
+			return m.Version + " (" + bi.GoVersion + ")"
 		}
 	}
 	return "(unknown)"
