@@ -93,11 +93,7 @@ func startCaddyAuthNull(ctx context.Context, f *fleet, o options, self, upstream
 	if err != nil {
 		return nil, err
 	}
-	headers := []string{"Host: " + appHost + ":" + port, "Cookie: CF_Authorization=" + strings.Repeat("x", 900)}
-	if like != nil {
-		headers = append([]string{headers[0]}, like.headers[1:]...)
-	}
-	return &scenario{name: "caddy-auth-null", url: "http://127.0.0.1:" + port + "/", headers: headers, server: p, also: []*proc{auth.proc}}, nil
+	return &scenario{name: "caddy-auth-null", url: "http://127.0.0.1:" + port + "/", headers: nullAuthHeaders(port, like), server: p, also: []*proc{auth.proc}}, nil
 }
 
 var caddyBlockRE = regexp.MustCompile("(?s)```caddy\n(.*?)```")

@@ -126,11 +126,19 @@ func startNginxAuthNull(ctx context.Context, f *fleet, o options, self, upstream
 	if err != nil {
 		return nil, err
 	}
-	headers := []string{"Host: " + appHost + ":" + port, "Cookie: CF_Authorization=" + strings.Repeat("x", 900)}
-	if like != nil {
-		headers = append([]string{headers[0]}, like.headers[1:]...)
+	return &scenario{name: "nginx-auth-null", url: "http://" + addr + "/", headers: nullAuthHeaders(port, like), server: p, also: []*proc{auth.proc}}, nil
+}
+
+// nullAuthHeaders is what wrk sends to a proxy on port asking authNull:
+// the app's Host and what it sends to the forward-auth scenario like (the
+// proxy copies the cookie into its subrequest, so the exchange carries the
+// same bytes), or a cookie of a token's length when like is not run.
+func nullAuthHeaders(port string, like *scenario) []string {
+	host := "Host: " + appHost + ":" + port
+	if like == nil {
+		return []string{host, "Cookie: CF_Authorization=" + strings.Repeat("x", 900)}
 	}
-	return &scenario{name: "nginx-auth-null", url: "http://" + addr + "/", headers: headers, server: p, also: []*proc{auth.proc}}, nil
+	return append([]string{host}, like.headers[1:]...)
 }
 
 // nginxOAuth2Proxy is oauth2-proxy's documented nginx configuration

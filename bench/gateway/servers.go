@@ -71,9 +71,10 @@ func upstream() http.Handler {
 }
 
 // authNull is the cheapest answer an auth service can give nginx's
-// auth_request: 200 with no body and no work, whatever was asked. nginx in
-// front of it (nginx-auth-null) is what any auth service that nginx asks
-// over HTTP costs before it checks anything: the ceiling for forward auth.
+// auth_request or Caddy's forward_auth: 200 with no body and no work,
+// whatever was asked. A proxy in front of it (nginx-auth-null,
+// caddy-auth-null) costs what any auth service that proxy asks over HTTP
+// costs before it checks anything: the ceiling for forward auth.
 func authNull() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "0")
