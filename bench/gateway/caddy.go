@@ -38,37 +38,19 @@ func startCaddyBare(ctx context.Context, f *fleet, o options, upstreamURL string
 	return &scenario{name: "caddy-bare", url: "http://127.0.0.1:" + port + "/", headers: []string{"Host: " + appHost + ":" + port}, server: p}, nil
 }
 
-// startCaddyForwardAuth runs an ssogate on SQLite that trusts loopback
-// proxies and names Caddy's port in its public URLs, and Caddy with
-// docs/forward-auth.md's site block protecting the upstream through it,
-// plus a site proxying the team domain to ssogate (as TestForwardAuthCaddy
-// does). A browser signs in through Caddy, and wrk sends its
-// CF_Authorization cookie to Caddy.
+// startCaddyForwardAuth runs Caddy with docs/forward-auth.md's site block
+// protecting the upstream through its own ssogate (behindProxy), plus a
+// site proxying the team domain to that ssogate, as TestForwardAuthCaddy
+// does.
 func startCaddyForwardAuth(ctx context.Context, f *fleet, o options, idp *refop.Provider, upstreamURL string) (*scenario, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	g, err := launchSsogate(ctx, f, o, "ssogate-caddy", "", "--trusted-proxies", "127.0.0.1/32", "--access-port", port)
-	if err != nil {
-		return nil, err
-	}
-	block, err := caddyForwardAuthBlock(o.forwardAuthDoc, port, g.addr, strings.TrimPrefix(upstreamURL, "http://"))
-	if err != nil {
-		return nil, err
-	}
-	team := "http://" + teamDomain + ":" + port + " {\n\treverse_proxy " + g.addr + "\n}\n"
-	p, err := startCaddy(ctx, f, o, "caddy-forward-auth", port, block+team)
-	if err != nil {
-		return nil, err
-	}
-	g.public = "127.0.0.1:" + port
-	if err := g.setUp(ctx, idp, "ssogate-caddy", ""); err != nil {
-		return nil, err
-	}
-	s := g.scenario("caddy-forward-auth", true)
-	s.server, s.also = p, []*proc{g.proc}
-	return s, nil
+	return behindProxy(ctx, f, o, idp, "caddy-forward-auth", "ssogate-caddy", func(port, ssogate string) (*proc, error) {
+		block, err := caddyForwardAuthBlock(o.forwardAuthDoc, port, ssogate, strings.TrimPrefix(upstreamURL, "http://"))
+		if err != nil {
+			return nil, err
+		}
+		team := "http://" + teamDomain + ":" + port + " {\n\treverse_proxy " + ssogate + "\n}\n"
+		return startCaddy(ctx, f, o, "caddy-forward-auth", port, block+team)
+	})
 }
 
 // startCaddyAuthNull runs the same site block as caddy-forward-auth with

@@ -53,27 +53,18 @@ func startNginxBare(ctx context.Context, f *fleet, o options, upstreamURL string
 	return &scenario{name: "nginx-bare", url: "http://" + addr + "/", server: p}, nil
 }
 
-// startNginxForwardAuth runs an ssogate on SQLite that trusts loopback
-// proxies and names nginx's port in its public URLs, and nginx with
-// docs/forward-auth.md's block protecting the upstream through it (an app
-// without origin_url). A browser signs in through nginx — app host, the
-// team domain (proxied by nginx too), the provider, back through nginx —
-// and wrk sends its CF_Authorization cookie to nginx.
+// startNginxForwardAuth runs nginx with docs/forward-auth.md's block
+// protecting the upstream through its own ssogate (behindProxy), and a
+// second server block proxying the team domain to that ssogate, as
+// forward-auth.md's second block does.
 func startNginxForwardAuth(ctx context.Context, f *fleet, o options, idp *refop.Provider, upstreamURL string) (*scenario, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + port
-	g, err := launchSsogate(ctx, f, o, "ssogate-forward-auth", "", "--trusted-proxies", "127.0.0.1/32", "--access-port", port)
-	if err != nil {
-		return nil, err
-	}
-	block, err := forwardAuthBlock(o.forwardAuthDoc, addr)
-	if err != nil {
-		return nil, err
-	}
-	team := `server {
+	return behindProxy(ctx, f, o, idp, "nginx-forward-auth", "ssogate-forward-auth", func(port, ssogate string) (*proc, error) {
+		addr := "127.0.0.1:" + port
+		block, err := forwardAuthBlock(o.forwardAuthDoc, addr)
+		if err != nil {
+			return nil, err
+		}
+		team := `server {
     listen ` + addr + `;
     server_name ` + teamDomain + `;
     location / {
@@ -85,15 +76,36 @@ func startNginxForwardAuth(ctx context.Context, f *fleet, o options, idp *refop.
     }
 }
 `
-	p, err := startNginx(ctx, f, o, "nginx-forward-auth", addr, strings.TrimPrefix(upstreamURL, "http://"), "ssogate", g.addr, block+team)
+		return startNginx(ctx, f, o, "nginx-forward-auth", addr, strings.TrimPrefix(upstreamURL, "http://"), "ssogate", ssogate, block+team)
+	})
+}
+
+// behindProxy is a forward-auth scenario: an ssogate on SQLite that trusts
+// loopback proxies and names the proxy's port in its public URLs, the proxy
+// in front of it and the upstream (startProxy, given the proxy's port and
+// ssogate's address; the app has no origin_url), and a browser signed in
+// through the proxy — app host, the team domain (proxied too), the
+// provider, back through the proxy. wrk sends its CF_Authorization cookie
+// to the proxy; every request costs the proxy and ssogate both.
+func behindProxy(ctx context.Context, f *fleet, o options, idp *refop.Provider, name, ssogateName string,
+	startProxy func(port, ssogate string) (*proc, error)) (*scenario, error) {
+	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	g.public = addr
-	if err := g.setUp(ctx, idp, "ssogate-forward-auth", ""); err != nil {
+	g, err := launchSsogate(ctx, f, o, ssogateName, "", "--trusted-proxies", "127.0.0.1/32", "--access-port", port)
+	if err != nil {
 		return nil, err
 	}
-	s := g.scenario("nginx-forward-auth", true)
+	p, err := startProxy(port, g.addr)
+	if err != nil {
+		return nil, err
+	}
+	g.public = "127.0.0.1:" + port
+	if err := g.setUp(ctx, idp, ssogateName, ""); err != nil {
+		return nil, err
+	}
+	s := g.scenario(name, true)
 	s.server, s.also = p, []*proc{g.proc}
 	return s, nil
 }
