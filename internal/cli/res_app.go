@@ -128,15 +128,11 @@ func setupAppAdd(env *Env, fs *pflag.FlagSet) runFunc {
 }
 
 func setupAppDelete(env *Env, fs *pflag.FlagSet) runFunc {
-	c := newResCommand(env, fs)
-	return func(ctx context.Context, args []string) error {
-		var id string
-		return c.run(ctx, args, appIDs.oneID(&id), func(ctx context.Context) error {
-			res, err := c.client.ZeroTrust.Access.Applications.Delete(ctx, id, zero_trust.AccessApplicationDeleteParams{AccountID: cloudflare.F(c.account)})
-			if err != nil {
-				return c.apiFailure("delete Access application "+id, err)
-			}
-			return c.deleted(res.JSON.RawJSON(), "Deleted Access application "+id+".")
-		})
-	}
+	return oneIDCommand(env, fs, appIDs, func(ctx context.Context, c *resCommand, id string) error {
+		res, err := c.client.ZeroTrust.Access.Applications.Delete(ctx, id, zero_trust.AccessApplicationDeleteParams{AccountID: cloudflare.F(c.account)})
+		if err != nil {
+			return c.apiFailure("delete Access application "+id, err)
+		}
+		return c.deleted(res.JSON.RawJSON(), "Deleted Access application "+id+".")
+	})
 }

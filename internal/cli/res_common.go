@@ -75,6 +75,16 @@ func (k idKind) oneID(id *string) func([]string) error {
 	}
 }
 
+// oneIDCommand is a resource command whose one argument is an id of kind:
+// the id is checked before anything is sent, then do runs with it.
+func oneIDCommand(env *Env, fs *pflag.FlagSet, kind idKind, do func(ctx context.Context, c *resCommand, id string) error) runFunc {
+	c := newResCommand(env, fs)
+	return func(ctx context.Context, args []string) error {
+		var id string
+		return c.run(ctx, args, kind.oneID(&id), func(ctx context.Context) error { return do(ctx, c, id) })
+	}
+}
+
 // listPerPage is the page size the list commands ask for: the most every
 // list route allows on ssogate and Cloudflare (tokens and members: 5-50).
 // maxListPages bounds a list, so a server that ignores page cannot make it

@@ -271,15 +271,11 @@ func certDERs(text string) ([][]byte, error) {
 }
 
 func setupIdPDelete(env *Env, fs *pflag.FlagSet) runFunc {
-	c := newResCommand(env, fs)
-	return func(ctx context.Context, args []string) error {
-		var id string
-		return c.run(ctx, args, idpIDs.oneID(&id), func(ctx context.Context) error {
-			res, err := c.client.ZeroTrust.IdentityProviders.Delete(ctx, id, zero_trust.IdentityProviderDeleteParams{AccountID: cloudflare.F(c.account)})
-			if err != nil {
-				return c.apiFailure("delete identity provider "+id, err)
-			}
-			return c.deleted(res.JSON.RawJSON(), "Deleted identity provider "+id+".")
-		})
-	}
+	return oneIDCommand(env, fs, idpIDs, func(ctx context.Context, c *resCommand, id string) error {
+		res, err := c.client.ZeroTrust.IdentityProviders.Delete(ctx, id, zero_trust.IdentityProviderDeleteParams{AccountID: cloudflare.F(c.account)})
+		if err != nil {
+			return c.apiFailure("delete identity provider "+id, err)
+		}
+		return c.deleted(res.JSON.RawJSON(), "Deleted identity provider "+id+".")
+	})
 }

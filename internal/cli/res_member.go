@@ -157,15 +157,11 @@ func (c *resCommand) roleIDs(ctx context.Context, given []string) ([]string, err
 }
 
 func setupMemberRemove(env *Env, fs *pflag.FlagSet) runFunc {
-	c := newResCommand(env, fs)
-	return func(ctx context.Context, args []string) error {
-		var id string
-		return c.run(ctx, args, memberIDs.oneID(&id), func(ctx context.Context) error {
-			res, err := c.client.Accounts.Members.Delete(ctx, id, accounts.MemberDeleteParams{AccountID: cloudflare.F(c.account)})
-			if err != nil {
-				return c.apiFailure("remove member "+id, err)
-			}
-			return c.deleted(res.JSON.RawJSON(), "Removed member "+id+" from account "+c.account+".")
-		})
-	}
+	return oneIDCommand(env, fs, memberIDs, func(ctx context.Context, c *resCommand, id string) error {
+		res, err := c.client.Accounts.Members.Delete(ctx, id, accounts.MemberDeleteParams{AccountID: cloudflare.F(c.account)})
+		if err != nil {
+			return c.apiFailure("remove member "+id, err)
+		}
+		return c.deleted(res.JSON.RawJSON(), "Removed member "+id+" from account "+c.account+".")
+	})
 }

@@ -106,15 +106,11 @@ func setupPolicyAdd(env *Env, fs *pflag.FlagSet) runFunc {
 }
 
 func setupPolicyDelete(env *Env, fs *pflag.FlagSet) runFunc {
-	c := newResCommand(env, fs)
-	return func(ctx context.Context, args []string) error {
-		var id string
-		return c.run(ctx, args, policyIDs.oneID(&id), func(ctx context.Context) error {
-			res, err := c.client.ZeroTrust.Access.Policies.Delete(ctx, id, zero_trust.AccessPolicyDeleteParams{AccountID: cloudflare.F(c.account)})
-			if err != nil {
-				return c.apiFailure("delete Access policy "+id, err)
-			}
-			return c.deleted(res.JSON.RawJSON(), "Deleted Access policy "+id+".")
-		})
-	}
+	return oneIDCommand(env, fs, policyIDs, func(ctx context.Context, c *resCommand, id string) error {
+		res, err := c.client.ZeroTrust.Access.Policies.Delete(ctx, id, zero_trust.AccessPolicyDeleteParams{AccountID: cloudflare.F(c.account)})
+		if err != nil {
+			return c.apiFailure("delete Access policy "+id, err)
+		}
+		return c.deleted(res.JSON.RawJSON(), "Deleted Access policy "+id+".")
+	})
 }

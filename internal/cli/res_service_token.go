@@ -150,46 +150,34 @@ func (c *resCommand) showSecret(raw, headline string, hint bool) error {
 }
 
 func setupServiceTokenRotate(env *Env, fs *pflag.FlagSet) runFunc {
-	c := newResCommand(env, fs)
-	return func(ctx context.Context, args []string) error {
-		var id string
-		return c.run(ctx, args, stIDs.oneID(&id), func(ctx context.Context) error {
-			res, err := c.client.ZeroTrust.Access.ServiceTokens.Rotate(ctx, id, zero_trust.AccessServiceTokenRotateParams{
-				AccountID: cloudflare.F(c.account)})
-			if err != nil {
-				return c.apiFailure("rotate service token "+id, err)
-			}
-			return c.showSecret(res.JSON.RawJSON(), "Rotated service token "+id+": the old client secret no longer works.", false)
-		})
-	}
+	return oneIDCommand(env, fs, stIDs, func(ctx context.Context, c *resCommand, id string) error {
+		res, err := c.client.ZeroTrust.Access.ServiceTokens.Rotate(ctx, id, zero_trust.AccessServiceTokenRotateParams{
+			AccountID: cloudflare.F(c.account)})
+		if err != nil {
+			return c.apiFailure("rotate service token "+id, err)
+		}
+		return c.showSecret(res.JSON.RawJSON(), "Rotated service token "+id+": the old client secret no longer works.", false)
+	})
 }
 
 func setupServiceTokenRefresh(env *Env, fs *pflag.FlagSet) runFunc {
-	c := newResCommand(env, fs)
-	return func(ctx context.Context, args []string) error {
-		var id string
-		return c.run(ctx, args, stIDs.oneID(&id), func(ctx context.Context) error {
-			res, err := c.client.ZeroTrust.Access.ServiceTokens.Refresh(ctx, id, zero_trust.AccessServiceTokenRefreshParams{
-				AccountID: cloudflare.F(c.account)})
-			if err != nil {
-				return c.apiFailure("refresh service token "+id, err)
-			}
-			return c.showObject(res.JSON.RawJSON(), "Refreshed service token "+id+": its duration counts again from now.", serviceTokenRows)
-		})
-	}
+	return oneIDCommand(env, fs, stIDs, func(ctx context.Context, c *resCommand, id string) error {
+		res, err := c.client.ZeroTrust.Access.ServiceTokens.Refresh(ctx, id, zero_trust.AccessServiceTokenRefreshParams{
+			AccountID: cloudflare.F(c.account)})
+		if err != nil {
+			return c.apiFailure("refresh service token "+id, err)
+		}
+		return c.showObject(res.JSON.RawJSON(), "Refreshed service token "+id+": its duration counts again from now.", serviceTokenRows)
+	})
 }
 
 func setupServiceTokenDelete(env *Env, fs *pflag.FlagSet) runFunc {
-	c := newResCommand(env, fs)
-	return func(ctx context.Context, args []string) error {
-		var id string
-		return c.run(ctx, args, stIDs.oneID(&id), func(ctx context.Context) error {
-			res, err := c.client.ZeroTrust.Access.ServiceTokens.Delete(ctx, id, zero_trust.AccessServiceTokenDeleteParams{
-				AccountID: cloudflare.F(c.account)})
-			if err != nil {
-				return c.apiFailure("delete service token "+id, err)
-			}
-			return c.deleted(res.JSON.RawJSON(), "Deleted service token "+id+".")
-		})
-	}
+	return oneIDCommand(env, fs, stIDs, func(ctx context.Context, c *resCommand, id string) error {
+		res, err := c.client.ZeroTrust.Access.ServiceTokens.Delete(ctx, id, zero_trust.AccessServiceTokenDeleteParams{
+			AccountID: cloudflare.F(c.account)})
+		if err != nil {
+			return c.apiFailure("delete service token "+id, err)
+		}
+		return c.deleted(res.JSON.RawJSON(), "Deleted service token "+id+".")
+	})
 }

@@ -243,35 +243,27 @@ func suggest(typed string, known []string) string {
 }
 
 func setupTokenRoll(env *Env, fs *pflag.FlagSet) runFunc {
-	c := newResCommand(env, fs)
-	return func(ctx context.Context, args []string) error {
-		var id string
-		return c.run(ctx, args, tokenIDs.oneID(&id), func(ctx context.Context) error {
-			v, err := c.client.Accounts.Tokens.Value.Update(ctx, id, accounts.TokenValueUpdateParams{
-				AccountID: cloudflare.F(c.account), Body: map[string]any{}})
-			if err != nil {
-				return c.apiFailure("roll API token "+id, err)
-			}
-			if c.api.asJSON {
-				raw, _ := json.Marshal(*v) // the result is the value, a JSON string
-				return c.api.printJSON(env.Stdout, string(raw))
-			}
-			fmt.Fprintf(env.Stdout, "rolled API token %s; the old value no longer works\nnew value (shown once): %s\n", id, *v)
-			return nil
-		})
-	}
+	return oneIDCommand(env, fs, tokenIDs, func(ctx context.Context, c *resCommand, id string) error {
+		v, err := c.client.Accounts.Tokens.Value.Update(ctx, id, accounts.TokenValueUpdateParams{
+			AccountID: cloudflare.F(c.account), Body: map[string]any{}})
+		if err != nil {
+			return c.apiFailure("roll API token "+id, err)
+		}
+		if c.api.asJSON {
+			raw, _ := json.Marshal(*v) // the result is the value, a JSON string
+			return c.api.printJSON(env.Stdout, string(raw))
+		}
+		fmt.Fprintf(env.Stdout, "rolled API token %s; the old value no longer works\nnew value (shown once): %s\n", id, *v)
+		return nil
+	})
 }
 
 func setupTokenDelete(env *Env, fs *pflag.FlagSet) runFunc {
-	c := newResCommand(env, fs)
-	return func(ctx context.Context, args []string) error {
-		var id string
-		return c.run(ctx, args, tokenIDs.oneID(&id), func(ctx context.Context) error {
-			res, err := c.client.Accounts.Tokens.Delete(ctx, id, accounts.TokenDeleteParams{AccountID: cloudflare.F(c.account)})
-			if err != nil {
-				return c.apiFailure("delete API token "+id, err)
-			}
-			return c.deleted(res.JSON.RawJSON(), "Deleted API token "+id+".")
-		})
-	}
+	return oneIDCommand(env, fs, tokenIDs, func(ctx context.Context, c *resCommand, id string) error {
+		res, err := c.client.Accounts.Tokens.Delete(ctx, id, accounts.TokenDeleteParams{AccountID: cloudflare.F(c.account)})
+		if err != nil {
+			return c.apiFailure("delete API token "+id, err)
+		}
+		return c.deleted(res.JSON.RawJSON(), "Deleted API token "+id+".")
+	})
 }
