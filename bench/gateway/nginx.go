@@ -21,15 +21,20 @@ import (
 // cores than the other.
 var nginxWorkers = runtime.NumCPU()
 
-// nginxBare is the reference for forward auth: nginx proxying to the
-// upstream with the headers docs/forward-auth.md's location / sets, and
-// no auth_request. Both nginx scenarios listen with reuseport: without
-// it the kernel may hand most of wrk's 32 connections to one worker, and
-// the bare nginx's p99 came out several times its forward-auth twin's.
-const nginxBare = `server {
-    listen LISTEN;
-    location / {
-        proxy_pass http://app;
+// nginxProxyServer is a server block on listen (with server_name name,
+// when set) whose location / proxies to the upstream group with the
+// headers docs/forward-auth.md's location / sets and nothing else. With
+// the group "app" it is nginx-bare, the reference for forward auth: the
+// nginx scenarios' app servers listen with reuseport, without which the
+// kernel may hand most of wrk's 32 connections to one worker and the bare
+// nginx's p99 came out several times its forward-auth twin's.
+func nginxProxyServer(listen, name, group string) string {
+	serverName := ""
+	if name != "" {
+		serverName = "    server_name " + name + ";\n"
+	}
+	return "server {\n    listen " + listen + ";\n" + serverName + `    location / {
+        proxy_pass http://` + group + `;
         proxy_set_header Connection "";
         proxy_set_header Host $http_host;
         proxy_set_header X-Forwarded-For $remote_addr;
@@ -37,6 +42,7 @@ const nginxBare = `server {
     }
 }
 `
+}
 
 // startNginxBare runs nginx in front of the upstream with no auth.
 func startNginxBare(ctx context.Context, f *fleet, o options, upstreamURL string) (*scenario, error) {
@@ -46,7 +52,7 @@ func startNginxBare(ctx context.Context, f *fleet, o options, upstreamURL string
 	}
 	addr := "127.0.0.1:" + port
 	p, err := startNginx(ctx, f, o, "nginx-bare", addr, strings.TrimPrefix(upstreamURL, "http://"), "", "",
-		strings.Replace(nginxBare, "LISTEN", addr+" reuseport", 1))
+		nginxProxyServer(addr+" reuseport", "", "app"))
 	if err != nil {
 		return nil, err
 	}
@@ -64,18 +70,7 @@ func startNginxForwardAuth(ctx context.Context, f *fleet, o options, idp *refop.
 		if err != nil {
 			return nil, err
 		}
-		team := `server {
-    listen ` + addr + `;
-    server_name ` + teamDomain + `;
-    location / {
-        proxy_pass http://ssogate;
-        proxy_set_header Connection "";
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Forwarded-For $remote_addr;
-        proxy_set_header X-Forwarded-Proto $scheme;
-    }
-}
-`
+		team := nginxProxyServer(addr, teamDomain, "ssogate")
 		return startNginx(ctx, f, o, "nginx-forward-auth", addr, strings.TrimPrefix(upstreamURL, "http://"), "ssogate", ssogate, block+team)
 	})
 }
@@ -156,7 +151,7 @@ func nullAuthHeaders(port string, like *scenario) []string {
 // nginxOAuth2Proxy is oauth2-proxy's documented nginx configuration
 // (auth_request to /oauth2/auth, error_page 401 to its sign-in, the
 // X-Auth-Request-* identity copied upstream) around the same location / as
-// nginxBare: the forward-auth setup people run today, against which
+// nginx-bare's: the forward-auth setup people run today, against which
 // ssogate's forward auth is measured as its gateway is against
 // oauth2-proxy's proxy. Upstream groups keep connections open, as in the
 // other nginx scenarios.
