@@ -87,7 +87,7 @@ type grantClaims struct {
 // when its host is not an application host.
 func (p *Portal) AppFor(r *http.Request) (*access.App, error) {
 	host := hostOnly(r.Host)
-	if _, err := netip.ParseAddr(host); host == "" || err == nil || p.IsTeamHost(host) {
+	if host == "" || isIPLiteral(host) || p.IsTeamHost(host) {
 		return nil, nil
 	}
 	if !strings.HasPrefix(r.URL.Path, "/cdn-cgi/access/") {
@@ -105,6 +105,18 @@ func (p *Portal) AppFor(r *http.Request) (*access.App, error) {
 		}
 	}
 	return p.snap.AppForHost(r.Context(), host, "")
+}
+
+// isIPLiteral reports whether host is an IP address. An application's host
+// is a name, and a name (letters outside a colon-bearing IPv6 literal) is
+// told apart without netip.ParseAddr, whose error allocates on every
+// proxied request.
+func isIPLiteral(host string) bool {
+	if !strings.Contains(host, ":") && strings.ContainsFunc(host, func(c rune) bool { return (c < '0' || c > '9') && c != '.' }) {
+		return false
+	}
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }
 
 // ServeApp serves a request for an application host. Only the gateway's
@@ -168,8 +180,8 @@ func (p *Portal) gateway(w http.ResponseWriter, r *http.Request, org orgInfo, ap
 	}
 	adm, err := p.admit(r, org, app)
 	p.decided(r, app, adm, err)
-	if err == nil && adm.minted {
-		p.setAppCookie(w, app, adm.token, adm.ttl) // as Cloudflare does for service tokens
+	if err == nil && adm.cookie != "" {
+		w.Header().Add("Set-Cookie", adm.cookie) // as Cloudflare does for service tokens
 	}
 	if err == nil && app.OriginURL != "" {
 		// The hot path: an admitted request to an origin gets none of the
@@ -269,13 +281,12 @@ func (p *Portal) appIdentity(r *http.Request, org orgInfo, app *access.App, tok 
 
 // admission is how a request was admitted: the application token to
 // forward ("" when a bypass policy let it through), the email, user id and
-// groups (none for a service token), and for a token minted now, its
-// lifetime.
+// groups (none for a service token), and for a token minted for a service
+// token, its Set-Cookie line.
 type admission struct {
 	token, email, user string
 	groups             []string
-	minted             bool
-	ttl                time.Duration
+	cookie             string
 }
 
 // admit decides a request for app: a valid application token (cookie or
@@ -288,18 +299,20 @@ func (p *Portal) admit(r *http.Request, org orgInfo, app *access.App) (admission
 	if err == nil {
 		return admission{token: tok, email: id.Email, user: id.UserUUID, groups: id.Groups}, nil
 	}
-	if store.IsUnavailable(err) {
+	// errNoSession first: a machine's every request comes this way, and
+	// IsUnavailable unwraps through several error types to say no.
+	if err != errNoSession && store.IsUnavailable(err) {
 		return admission{}, err
 	}
 	clientID, secret, ok := access.ServiceTokenCredentials(r.Header, app.ReadServiceTokensFromHeader)
 	if !ok {
 		return admission{}, err
 	}
-	jwt, ttl, err := p.serviceTokenAdmit(r, org, app, clientID, secret)
+	e, err := p.serviceTokenAdmit(r, org, app, clientID, secret)
 	if err != nil {
 		return admission{}, err
 	}
-	return admission{token: jwt, minted: jwt != "", ttl: ttl}, nil
+	return admission{token: e.token, cookie: e.cookie}, nil
 }
 
 // appToken is the request's application token: the CF_Authorization
@@ -411,18 +424,19 @@ func (p *Portal) handleAuthorized(w http.ResponseWriter, r *http.Request, org or
 	if err != nil {
 		return err
 	}
-	p.setAppCookie(w, app, token, ttl)
+	w.Header().Add("Set-Cookie", p.appCookie(app, token, ttl))
 	p.setCookie(w, appSessionCookie, "", 0)
 	p.audit(r, org.AccountID, actorOf(id), "app_token_issue", true, map[string]any{"app": app.Name, "aud": app.AUD})
 	http.Redirect(w, r, SafeRedirect(g.RedirectURL), http.StatusFound)
 	return nil
 }
 
-// setAppCookie sets the application token on the app host with the app's
-// cookie settings: SameSite None (Lax over plain http, where browsers
-// refuse None without Secure), Lax or Strict; HttpOnly unless turned off;
-// Path the app's path when path_cookie_attribute is on.
-func (p *Portal) setAppCookie(w http.ResponseWriter, app *access.App, token string, ttl time.Duration) {
+// appCookie is the Set-Cookie line of the application token on the app
+// host, with the app's cookie settings: SameSite None (Lax over plain
+// http, where browsers refuse None without Secure), Lax or Strict;
+// HttpOnly unless turned off; Path the app's path when
+// path_cookie_attribute is on.
+func (p *Portal) appCookie(app *access.App, token string, ttl time.Duration) string {
 	c := &http.Cookie{Name: authCookie, Value: token, Path: "/", HttpOnly: true, Secure: p.secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(ttl.Seconds())}
 	switch app.SameSite {
@@ -439,7 +453,7 @@ func (p *Portal) setAppCookie(w http.ResponseWriter, app *access.App, token stri
 	if _, path, ok := strings.Cut(app.Domain, "/"); ok && app.PathScoped {
 		c.Path = "/" + path
 	}
-	http.SetCookie(w, c)
+	return c.String()
 }
 
 // appTTL is the application token's lifetime: the session duration of the

@@ -126,11 +126,19 @@ func originFailed(w http.ResponseWriter, r *http.Request, err error) {
 // origin that fails in the middle of its body is counted too (the
 // client's connection is then cut, as the status is already sent).
 func watchBody(res *http.Response) error {
-	if call := callOf(res.Request); call != nil {
+	call := callOf(res.Request)
+	if call != nil {
 		call.p.metrics.Upstream(call.app.ID, call.app.Name, time.Since(call.start))
 	}
 	if res.StatusCode != http.StatusSwitchingProtocols && res.Body != nil && res.Body != http.NoBody {
-		res.Body = &watchedBody{ReadCloser: res.Body, req: res.Request}
+		var b *watchedBody
+		if call != nil {
+			b = &call.body
+		} else {
+			b = new(watchedBody)
+		}
+		*b = watchedBody{ReadCloser: res.Body, req: res.Request}
+		res.Body = b
 	}
 	return nil
 }

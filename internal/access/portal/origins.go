@@ -109,19 +109,26 @@ func newOriginProxy(key originKey) (*originProxy, error) {
 
 // copyBuffers are the 32 KB buffers ReverseProxy copies bodies through.
 // Without a pool it allocates one per request: most of the bytes an
-// admitted request allocates, and much of the collector's work.
+// admitted request allocates, and much of the collector's work. The pool
+// holds array pointers, so neither Get nor Put allocates.
 var copyBuffers httputil.BufferPool = &bufferPool{}
+
+const copyBufferSize = 32 << 10
 
 type bufferPool struct{ p sync.Pool }
 
 func (b *bufferPool) Get() []byte {
-	if v, ok := b.p.Get().(*[]byte); ok {
-		return *v
+	if v, ok := b.p.Get().(*[copyBufferSize]byte); ok {
+		return v[:]
 	}
-	return make([]byte, 32<<10)
+	return new([copyBufferSize]byte)[:]
 }
 
-func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
+func (b *bufferPool) Put(buf []byte) {
+	if len(buf) == copyBufferSize {
+		b.p.Put((*[copyBufferSize]byte)(buf))
+	}
+}
 
 // newOriginTransport builds the transport of one origin configuration:
 // no proxy from the environment, the app's timeouts and TLS settings,

@@ -119,8 +119,12 @@ func (p *Portal) IsTeamHost(host string) bool {
 }
 
 func hostOnly(host string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	// Without a colon there is no port, and SplitHostPort's error would
+	// allocate: a Host header without one is the usual case behind 80/443.
+	if strings.Contains(host, ":") {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
 	}
 	return strings.ToLower(strings.TrimSuffix(host, "."))
 }

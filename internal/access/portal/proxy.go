@@ -22,13 +22,17 @@ const (
 // proxyCall is what one admitted request carries, in its context, to the
 // app's shared origin proxy: who was admitted, to which app, through
 // which Portal (for the error page and the log), and when it was sent on
-// (for the origin's latency).
+// (for the origin's latency). It also holds the request's response writer
+// (stream.go) and origin body (origin_errors.go) wrappers, so an admitted
+// request allocates one value for all three.
 type proxyCall struct {
 	p     *Portal
 	app   *access.App
 	token string
 	email string
 	start time.Time
+	out   writeBound
+	body  watchedBody
 }
 
 type proxyCallKey struct{}
@@ -58,8 +62,8 @@ func (p *Portal) proxy(w http.ResponseWriter, r *http.Request, app *access.App, 
 	}
 	call := &proxyCall{p: p, app: app, token: token, email: email, start: time.Now()}
 	r = r.WithContext(context.WithValue(r.Context(), proxyCallKey{}, call))
-	sw, done := streaming(w, r)
-	defer done()
+	sw := call.out.stream(w, r)
+	defer call.out.finish()
 	op.rp.ServeHTTP(sw, r)
 }
 

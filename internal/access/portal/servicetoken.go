@@ -45,19 +45,20 @@ type errServiceToken struct {
 func (e *errServiceToken) Error() string { return "service token refused: " + e.reason }
 
 // serviceTokenAdmit checks the service token a request presents for app
-// and returns the application token to forward, "" for a bypass. The
+// and returns the application token to forward ("" for a bypass) and its
+// Set-Cookie line. The
 // secret is checked on every request; the policies' decision and the
 // minted token are remembered per app configuration, token, secret
 // version and client address (serviceJWTCache), so a machine sending its
 // id and secret on every request costs neither an evaluation nor a
-// signature per request.
-func (p *Portal) serviceTokenAdmit(r *http.Request, org orgInfo, app *access.App, clientID, secret string) (string, time.Duration, error) {
+// signature (nor formatting the cookie) per request.
+func (p *Portal) serviceTokenAdmit(r *http.Request, org orgInfo, app *access.App, clientID, secret string) (serviceJWT, error) {
 	t, err := p.snap.CheckServiceToken(r.Context(), app.AccountID, clientID, secret)
 	if reason := access.ServiceTokenReason(err); reason != "" {
-		return "", 0, &errServiceToken{status: http.StatusUnauthorized, reason: reason}
+		return serviceJWT{}, &errServiceToken{status: http.StatusUnauthorized, reason: reason}
 	}
 	if err != nil {
-		return "", 0, err
+		return serviceJWT{}, err
 	}
 	metrics.RequestOf(r.Context()).SetActor("service_token", t.ClientID)
 	ip := p.clientIP(r)
@@ -75,15 +76,18 @@ func (p *Portal) serviceTokenAdmit(r *http.Request, org orgInfo, app *access.App
 			Type: "app", CommonName: t.ClientID, Subject: "",
 			IdentityNonce: serviceNoncePrefix + t.ID + ":" + strconv.Itoa(t.ClientSecretVersion),
 			IssuedAt:      now.Unix(), NotBefore: now.Unix(), Expiry: now.Add(ttl).Unix()})
-		return serviceJWT{token: tok, ttl: ttl, renewAt: now.Add(ttl * 4 / 5)}, err
+		if err != nil {
+			return serviceJWT{}, err
+		}
+		return serviceJWT{token: tok, cookie: p.appCookie(app, tok, ttl), renewAt: now.Add(ttl * 4 / 5)}, nil
 	})
 	switch {
 	case err != nil:
-		return "", 0, err
+		return serviceJWT{}, err
 	case e.refused:
-		return "", 0, &errServiceToken{status: http.StatusForbidden, reason: "not_allowed"}
+		return serviceJWT{}, &errServiceToken{status: http.StatusForbidden, reason: "not_allowed"}
 	}
-	return e.token, e.ttl, nil
+	return e, nil
 }
 
 // serviceIdentity checks an application token minted for a service token:
@@ -136,8 +140,8 @@ type serviceJWTCache struct {
 
 type serviceJWT struct {
 	token   string // "" with refused false: a bypass
-	ttl     time.Duration
-	refused bool // no Service Auth policy admits the token
+	cookie  string // token's Set-Cookie line, "" with it
+	refused bool   // no Service Auth policy admits the token
 	renewAt time.Time
 }
 

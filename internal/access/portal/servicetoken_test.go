@@ -59,10 +59,19 @@ func TestServiceTokensAtTheGateway(t *testing.T) {
 	if cookie == nil || cookie.Value != jwt {
 		t.Fatalf("no CF_Authorization for later requests: %v", h.cookies)
 	}
-	// The minted token is reused, not signed per request; the cookie
-	// alone works.
-	if h := get(t, c, base+"/again", creds(ciClient, ciSecret)...); !strings.Contains(h.body, jwt) {
-		t.Errorf("a second request minted another token: %d", h.status)
+	if !cookie.HttpOnly || cookie.Path != "/" || cookie.MaxAge != 24*60*60 {
+		t.Errorf("CF_Authorization for a service token: HttpOnly %v, Path %q, Max-Age %d (want the app token's 24 h)",
+			cookie.HttpOnly, cookie.Path, cookie.MaxAge)
+	}
+	// The minted token is reused, not signed per request, and set again
+	// on every answer to a client that keeps no cookies, as a CI job (the
+	// line is remembered with the token); the cookie alone works.
+	again := get(t, freshBrowser(c), base+"/again", creds(ciClient, ciSecret)...)
+	if !strings.Contains(again.body, jwt) {
+		t.Errorf("a second request minted another token: %d", again.status)
+	}
+	if c2 := again.setCookie("CF_Authorization"); c2 == nil || c2.Raw != cookie.Raw {
+		t.Errorf("the second answer's CF_Authorization differs from the first's: %v", again.cookies)
 	}
 	if h := withCookie(t, c, base+"/with-cookie", "CF_Authorization", jwt); h.status != http.StatusOK || !strings.Contains(h.body, "/with-cookie") {
 		t.Errorf("the minted cookie alone: %d %s", h.status, h.body)

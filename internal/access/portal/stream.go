@@ -22,30 +22,36 @@ import (
 //     server clears a hijacked connection's deadlines: a WebSocket is
 //     bounded only by TCP keep-alive and by either side closing it.
 
-// streaming prepares w for a proxied response and returns the writer to
-// use and a function to call when the response is complete.
-func streaming(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, func()) {
-	rc := http.NewResponseController(w)
-	_ = rc.EnableFullDuplex() // HTTP/2 is full duplex already: ErrNotSupported
-	_ = rc.SetReadDeadline(time.Time{})
-	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
-	if srv == nil || srv.WriteTimeout <= 0 {
-		return w, func() {}
-	}
-	_ = rc.SetWriteDeadline(time.Time{}) // waiting for the origin is not writing
-	bw := &writeBound{ResponseWriter: w, rc: rc, limit: srv.WriteTimeout}
-	// The server flushes what is buffered after the handler returns: that
-	// last write is bounded too.
-	return bw, func() { _ = rc.SetWriteDeadline(time.Now().Add(bw.limit)) }
-}
-
 // writeBound gives each write to the client its own deadline and clears it
 // afterwards. Clearing matters for HTTP/2, where a write deadline is a
 // timer that resets the stream whether or not a write is pending.
 type writeBound struct {
 	http.ResponseWriter
-	rc    *http.ResponseController
-	limit time.Duration
+	rc    http.ResponseController
+	limit time.Duration // 0: the server has no WriteTimeout, w is used as it is
+}
+
+// stream prepares w for a proxied response and returns the writer to use;
+// finish must be called when the response is complete.
+func (w *writeBound) stream(rw http.ResponseWriter, r *http.Request) http.ResponseWriter {
+	w.rc = *http.NewResponseController(rw)
+	_ = w.rc.EnableFullDuplex() // HTTP/2 is full duplex already: ErrNotSupported
+	_ = w.rc.SetReadDeadline(time.Time{})
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if srv == nil || srv.WriteTimeout <= 0 {
+		return rw
+	}
+	_ = w.rc.SetWriteDeadline(time.Time{}) // waiting for the origin is not writing
+	w.ResponseWriter, w.limit = rw, srv.WriteTimeout
+	return w
+}
+
+// finish bounds the server's flush of what is buffered after the handler
+// returns: that last write is bounded too.
+func (w *writeBound) finish() {
+	if w.limit > 0 {
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.limit))
+	}
 }
 
 func (w *writeBound) Write(b []byte) (int, error) {
