@@ -107,10 +107,10 @@ func (p *Portal) AppFor(r *http.Request) (*access.App, error) {
 	return p.snap.AppForHost(r.Context(), host, "")
 }
 
-// isIPLiteral reports whether host is an IP address. An application's host
-// is a name, and a name (letters outside a colon-bearing IPv6 literal) is
-// told apart without netip.ParseAddr, whose error allocates on every
-// proxied request.
+// isIPLiteral reports whether host is an IP address. A host with no colon
+// and a character other than digits and dots is a name, told apart without
+// netip.ParseAddr: its error allocates, and applications' hosts are names,
+// so it would on every proxied request.
 func isIPLiteral(host string) bool {
 	if !strings.Contains(host, ":") && strings.ContainsFunc(host, func(c rune) bool { return (c < '0' || c > '9') && c != '.' }) {
 		return false

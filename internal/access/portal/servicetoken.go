@@ -45,13 +45,12 @@ type errServiceToken struct {
 func (e *errServiceToken) Error() string { return "service token refused: " + e.reason }
 
 // serviceTokenAdmit checks the service token a request presents for app
-// and returns the application token to forward ("" for a bypass) and its
-// Set-Cookie line. The
-// secret is checked on every request; the policies' decision and the
-// minted token are remembered per app configuration, token, secret
-// version and client address (serviceJWTCache), so a machine sending its
-// id and secret on every request costs neither an evaluation nor a
-// signature (nor formatting the cookie) per request.
+// and returns the application token to forward ("" for a bypass) with its
+// Set-Cookie line. The secret is checked on every request; the policies'
+// decision, the minted token and its cookie line are remembered per app
+// configuration, token, secret version and client address
+// (serviceJWTCache), so a machine sending its id and secret on every
+// request costs neither an evaluation nor a signature per request.
 func (p *Portal) serviceTokenAdmit(r *http.Request, org orgInfo, app *access.App, clientID, secret string) (serviceJWT, error) {
 	t, err := p.snap.CheckServiceToken(r.Context(), app.AccountID, clientID, secret)
 	if reason := access.ServiceTokenReason(err); reason != "" {
