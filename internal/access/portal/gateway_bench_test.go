@@ -90,7 +90,10 @@ func (g *gatewayBench) request(credential string) *http.Request {
 // gatewayCredentials are the admitted requests BenchmarkGateway measures.
 var gatewayCredentials = []string{"cookie", "header", "service-token"}
 
-// sink is a reusable ResponseWriter that keeps the status and body.
+// sink is a reusable ResponseWriter that keeps the status and body. Like
+// the server's own writer it takes deadlines and full duplex (as no-ops):
+// without them http.ResponseController builds an ErrNotSupported error
+// for each call the gateway makes, allocations a served request never has.
 type sink struct {
 	header http.Header
 	status int
@@ -101,6 +104,10 @@ func newSink() *sink { return &sink{header: http.Header{}} }
 
 func (s *sink) Header() http.Header { return s.header }
 func (s *sink) Flush()              {}
+
+func (s *sink) EnableFullDuplex() error          { return nil }
+func (s *sink) SetReadDeadline(time.Time) error  { return nil }
+func (s *sink) SetWriteDeadline(time.Time) error { return nil }
 
 func (s *sink) WriteHeader(code int) {
 	if s.status == 0 {
