@@ -127,25 +127,23 @@ func originFailed(w http.ResponseWriter, r *http.Request, err error) {
 // client's connection is then cut, as the status is already sent).
 func watchBody(res *http.Response) error {
 	call := callOf(res.Request)
-	if call != nil {
-		call.p.metrics.Upstream(call.app.ID, call.app.Name, time.Since(call.start))
+	if call == nil { // not sent through Portal.proxy: nothing to count against
+		return nil
 	}
+	call.p.metrics.Upstream(call.app.ID, call.app.Name, time.Since(call.start))
 	if res.StatusCode != http.StatusSwitchingProtocols && res.Body != nil && res.Body != http.NoBody {
-		var b *watchedBody
-		if call != nil {
-			b = &call.body
-		} else {
-			b = new(watchedBody)
-		}
-		*b = watchedBody{ReadCloser: res.Body, req: res.Request}
-		res.Body = b
+		call.body = watchedBody{ReadCloser: res.Body, req: res.Request, call: call}
+		res.Body = &call.body
 	}
 	return nil
 }
 
+// watchedBody is the origin's body of one proxied request; it lives in
+// that request's proxyCall.
 type watchedBody struct {
 	io.ReadCloser
 	req    *http.Request
+	call   *proxyCall
 	failed bool // counted once, however often it is read after failing
 }
 
@@ -153,12 +151,11 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF && !b.failed && b.req.Context().Err() == nil {
 		b.failed = true
-		if call := callOf(b.req); call != nil {
-			call.p.originErrors.add(call.app.ID, failClosed)
-			call.p.metrics.UpstreamError(call.app.ID, call.app.Name, failClosed.String())
-			call.p.log.Warn("access proxy: origin failed during its response", "app", call.app.Name, "app_id", call.app.ID,
-				"error", err)
-		}
+		call := b.call
+		call.p.originErrors.add(call.app.ID, failClosed)
+		call.p.metrics.UpstreamError(call.app.ID, call.app.Name, failClosed.String())
+		call.p.log.Warn("access proxy: origin failed during its response", "app", call.app.Name, "app_id", call.app.ID,
+			"error", err)
 	}
 	return n, err
 }
