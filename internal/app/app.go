@@ -28,6 +28,7 @@ import (
 	"github.com/ssogate/ssogate/internal/ratelimit"
 	"github.com/ssogate/ssogate/internal/secretbox"
 	"github.com/ssogate/ssogate/internal/sso"
+	"github.com/ssogate/ssogate/internal/startpages"
 	"github.com/ssogate/ssogate/internal/store"
 	"github.com/ssogate/ssogate/internal/tokens"
 )
@@ -329,6 +330,7 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, logOut io.Writer
 	}
 	defer stopMetrics()
 	PrintStart(out, a, scheme+ln.Addr().String())
+	releaseStartPages(a.Log)
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
@@ -358,6 +360,18 @@ func Run(ctx context.Context, cfg config.Config, out io.Writer, logOut io.Writer
 		err = nil
 	}
 	return err
+}
+
+// releaseStartPages unmaps the code and read-only data only starting the
+// server touched (package internal/startpages says why), now that it has
+// started. Failing to is harmless: the pages stay mapped, as without it.
+func releaseStartPages(log *slog.Logger) {
+	n, err := startpages.Release()
+	if err != nil {
+		log.Warn("could not release the binary's startup pages", "error", err)
+		return
+	}
+	log.Debug("released the binary's startup pages", "bytes", n)
 }
 
 // claimData takes the SQLite data directory's lock, so that no second

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -175,6 +176,7 @@ var accountIDRE = regexp.MustCompile(`account id: ([0-9a-f]{32})\n`)
 func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	cfg, _ := testConfig(t)
 	cfg.BootstrapToken = ids.NewTokenValue()
+	cfg.LogLevel = "debug"
 	r := start(t, cfg)
 
 	m := accountIDRE.FindStringSubmatch(r.stdout.String())
@@ -192,6 +194,11 @@ func TestRunServesAndShutsDownGracefully(t *testing.T) {
 	}
 	if strings.Contains(r.stdout.String()+r.stderr.String(), cfg.BootstrapToken) {
 		t.Errorf("the bootstrap token's value was printed")
+	}
+	// Once started, the server unmaps what only its start needed of the
+	// binary (internal/startpages), and serves on (the requests above).
+	if runtime.GOOS == "linux" && !strings.Contains(r.stderr.String(), "released the binary's startup pages") {
+		t.Errorf("serve did not release its startup pages; its log:\n%s", r.stderr)
 	}
 
 	r.stop()
