@@ -16,6 +16,8 @@
 // which the process never writes) with madvise(MADV_DONTNEED). The pages
 // stay in the page cache; what the server still runs faults back in at
 // once, as a minor fault. It is the same idea as the kernel freeing its
-// __init sections once it has booted. The writable segment is never
-// touched: MADV_DONTNEED on it would discard the process's data.
+// __init sections once it has booted. Only pages the process never wrote
+// are released: MADV_DONTNEED on the writable segment would discard the
+// process's data, and on a position-independent build's relocated data
+// (read-only once the loader is done with it) the relocations.
 package startpages

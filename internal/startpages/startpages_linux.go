@@ -3,6 +3,7 @@ package startpages
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -13,10 +14,12 @@ import (
 
 // Release unmaps the running binary's read-only mappings and reports how
 // many bytes of address space it advised away. It touches only private
-// mappings of the executable's own file that are not writable, and nothing
-// at all while a debugger is attached: the breakpoints it wrote into the
-// code are private copies of those pages, which MADV_DONTNEED would
-// silently drop.
+// mappings of the executable's own file that are not writable and hold no
+// page the process wrote: a position-independent binary's relocated data
+// (RELRO) is such a mapping once the loader has made it read-only, and
+// MADV_DONTNEED there would bring back the file's unrelocated bytes. For
+// the same reason it does nothing while a debugger is attached, whose
+// breakpoints are written into the code.
 func Release() (int64, error) {
 	if status, err := os.ReadFile("/proc/self/status"); err != nil || traced(string(status)) {
 		return 0, nil
@@ -25,18 +28,17 @@ func Release() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	f, err := os.Open("/proc/self/maps")
+	smaps, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		return 0, fmt.Errorf("startpages: %w", err)
 	}
-	defer f.Close()
+	defer smaps.Close()
+	ranges, err := releasable(smaps, self)
+	if err != nil {
+		return 0, err
+	}
 	var released int64
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		m, ok := parseMapping(sc.Text())
-		if !ok || !m.readOnlyPrivate() || !self.maps(m) {
-			continue
-		}
+	for _, m := range ranges {
 		// Through syscall rather than unix.Madvise, which wants the
 		// range as a []byte: making one from an address read in a text
 		// file is what go vet rightly calls a misuse of unsafe.Pointer.
@@ -45,10 +47,38 @@ func Release() (int64, error) {
 		}
 		released += int64(m.end - m.start)
 	}
-	if err := sc.Err(); err != nil {
-		return released, fmt.Errorf("startpages: read /proc/self/maps: %w", err)
-	}
 	return released, nil
+}
+
+// releasable reads /proc/self/smaps and lists the executable's mappings
+// that are read-only, private, and have no anonymous (written, copied on
+// write) page.
+func releasable(smaps io.Reader, self exe) ([]mapping, error) {
+	var out []mapping
+	var cur mapping
+	candidate, anonymous := false, false
+	flush := func() {
+		if candidate && !anonymous {
+			out = append(out, cur)
+		}
+	}
+	sc := bufio.NewScanner(smaps)
+	for sc.Scan() {
+		line := sc.Text()
+		if m, ok := parseMapping(line); ok {
+			flush()
+			cur, candidate, anonymous = m, m.readOnlyPrivate() && self.maps(m), false
+			continue
+		}
+		if v, ok := strings.CutPrefix(line, "Anonymous:"); ok && strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")) != "0" {
+			anonymous = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("startpages: read /proc/self/smaps: %w", err)
+	}
+	flush()
+	return out, nil
 }
 
 // traced says whether /proc/self/status names a tracer (TracerPid other

@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -178,5 +181,68 @@ func present(t *testing.T, pm *os.File, ranges []mapping, entries []byte, counts
 		for i := 0; i < len(e); i += 8 {
 			counts[r] += int64(binary.LittleEndian.Uint64(e[i:]) >> 63)
 		}
+	}
+}
+
+func TestReleasableSkipsWrittenMappings(t *testing.T) {
+	self := exe{major: 0xfd, minor: 1, inode: 7, path: "/usr/local/bin/ssogate"}
+	smaps := `00400000-01380000 r-xp 00000000 fd:01 7 /usr/local/bin/ssogate
+Size:              15872 kB
+Rss:               13000 kB
+Anonymous:             0 kB
+AnonHugePages:         0 kB
+VmFlags: rd ex mr mw me sd
+01380000-028f8000 r--p 00f80000 fd:01 7 /usr/local/bin/ssogate
+Size:              22000 kB
+Anonymous:             0 kB
+VmFlags: rd mr mw me sd
+028f8000-03039000 r--p 024f8000 fd:01 7 /usr/local/bin/ssogate
+Size:               7428 kB
+Anonymous:          7300 kB
+VmFlags: rd mr mw me ac sd
+03039000-030ff000 rw-p 02c39000 fd:01 7 /usr/local/bin/ssogate
+Anonymous:           200 kB
+7f0000000000-7f0000100000 r--p 00000000 fd:01 9 /usr/lib/x86_64-linux-gnu/libc.so.6
+Anonymous:             0 kB
+7f0000200000-7f0000300000 r-xp 00000000 fd:01 7 /usr/local/bin/ssogate
+Anonymous:             4 kB
+`
+	got, err := releasable(strings.NewReader(smaps), self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []mapping{
+		{start: 0x400000, end: 0x1380000, perms: "r-xp", major: 0xfd, minor: 1, inode: 7, path: "/usr/local/bin/ssogate"},
+		{start: 0x1380000, end: 0x28f8000, perms: "r--p", major: 0xfd, minor: 1, inode: 7, path: "/usr/local/bin/ssogate"},
+	}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("releasable =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// TestReleaseInBuiltBinaries builds a small program that calls Release and
+// then uses relocated read-only data, as an ordinary and as a
+// position-independent executable (the way some distributions build Go
+// programs). In the latter the loader writes relocations into a segment it
+// then makes read-only (RELRO); releasing that one would crash the program.
+func TestReleaseInBuiltBinaries(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	want := `released=true p(1,2) [{"X":1,"Y":2,"name":"p"},{"a":1,"b":2},"xxx"] [a b]` + "\n"
+	for _, mode := range []string{"exe", "pie"} {
+		t.Run(mode, func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), "release")
+			build := exec.Command(goTool, "build", "-buildmode="+mode, "-o", bin, "./testdata/release")
+			build.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("go build -buildmode=%s: %v\n%s", mode, err, out)
+			}
+			out, err := exec.Command(bin).CombinedOutput()
+			if err != nil || string(out) != want {
+				t.Errorf("the %s binary after Release: %v\n%s\nwant\n%s", mode, err, out, want)
+			}
+		})
 	}
 }
