@@ -234,7 +234,7 @@ func TestReleaseInBuiltBinaries(t *testing.T) {
 	for _, mode := range []string{"exe", "pie"} {
 		t.Run(mode, func(t *testing.T) {
 			bin := filepath.Join(t.TempDir(), "release")
-			build := exec.Command(goTool, "build", "-buildmode="+mode, "-o", bin, "./testdata/release")
+			build := exec.Command(goTool, "build", "-buildvcs=false", "-buildmode="+mode, "-o", bin, "./testdata/release")
 			build.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if out, err := build.CombinedOutput(); err != nil {
 				t.Fatalf("go build -buildmode=%s: %v\n%s", mode, err, out)
