@@ -70,7 +70,9 @@ func releasable(smaps io.Reader, self exe) ([]mapping, error) {
 			cur, candidate, anonymous = m, m.readOnlyPrivate() && self.maps(m), false
 			continue
 		}
-		if v, ok := strings.CutPrefix(line, "Anonymous:"); ok && strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")) != "0" {
+		// A written page is anonymous while resident and counts as swap
+		// once swapped out.
+		if nonZeroKB(line, "Anonymous:") || nonZeroKB(line, "Swap:") {
 			anonymous = true
 		}
 	}
@@ -79,6 +81,12 @@ func releasable(smaps io.Reader, self exe) ([]mapping, error) {
 	}
 	flush()
 	return out, nil
+}
+
+// nonZeroKB says whether line is smaps' "field: N kB" with N other than 0.
+func nonZeroKB(line, field string) bool {
+	v, ok := strings.CutPrefix(line, field)
+	return ok && strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")) != "0"
 }
 
 // traced says whether /proc/self/status names a tracer (TracerPid other
@@ -127,9 +135,9 @@ type mapping struct {
 	path         string
 }
 
-// readOnlyPrivate: readable, not writable, private (copy-on-write, never
-// written, so its pages are the file's own and can be dropped and faulted
-// back in unchanged).
+// readOnlyPrivate: readable, not writable, private. Pages of such a mapping
+// that were never written are the file's own and can be dropped and faulted
+// back in unchanged; releasable checks that none was.
 func (m mapping) readOnlyPrivate() bool {
 	return len(m.perms) == 4 && m.perms[0] == 'r' && m.perms[1] == '-' && m.perms[3] == 'p'
 }

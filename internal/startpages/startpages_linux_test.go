@@ -206,6 +206,10 @@ Anonymous:           200 kB
 Anonymous:             0 kB
 7f0000200000-7f0000300000 r-xp 00000000 fd:01 7 /usr/local/bin/ssogate
 Anonymous:             4 kB
+7f0000400000-7f0000500000 r--p 00000000 fd:01 7 /usr/local/bin/ssogate
+Anonymous:             0 kB
+Swap:                  8 kB
+SwapPss:               8 kB
 `
 	got, err := releasable(strings.NewReader(smaps), self)
 	if err != nil {
