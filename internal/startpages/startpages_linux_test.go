@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -144,7 +143,9 @@ func TestReleaseUnmapsTheBinarysReadOnlyPagesAndKeepsItsData(t *testing.T) {
 	}
 }
 
-const pageSize = 4096
+// pageSize is the kernel's, as pagemap counts in it (4 KiB on x86-64,
+// up to 64 KiB on arm64).
+var pageSize = int64(os.Getpagesize())
 
 // readOnlyMappings lists the mappings Release is to release.
 func readOnlyMappings(t *testing.T) []mapping {
@@ -174,8 +175,8 @@ func readOnlyMappings(t *testing.T) []mapping {
 func present(t *testing.T, pm *os.File, ranges []mapping, entries []byte, counts []int64) {
 	t.Helper()
 	for r, m := range ranges {
-		e := entries[:(m.end-m.start)/pageSize*8]
-		if _, err := pm.ReadAt(e, int64(m.start/pageSize*8)); err != nil {
+		e := entries[:int64(m.end-m.start)/pageSize*8]
+		if _, err := pm.ReadAt(e, int64(m.start)/pageSize*8); err != nil {
 			t.Fatalf("pagemap: %v", err)
 		}
 		for i := 0; i < len(e); i += 8 {
@@ -230,9 +231,9 @@ SwapPss:               8 kB
 // programs). In the latter the loader writes relocations into a segment it
 // then makes read-only (RELRO); releasing that one would crash the program.
 func TestReleaseInBuiltBinaries(t *testing.T) {
-	goTool, err := exec.LookPath("go")
+	goTool, err := exec.LookPath("go") // go test puts its own first on PATH
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatal(err)
 	}
 	want := `released=true p(1,2) [{"X":1,"Y":2,"name":"p"},{"a":1,"b":2},"xxx"] [a b]` + "\n"
 	for _, mode := range []string{"exe", "pie"} {
